@@ -1,0 +1,67 @@
+// Lint rules, including the import boundaries of STYLE.md: policy, compile and engine are pure
+// (no IO, nothing from the outer rings); adapters (grpc, admin, dns) never reach into sources.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const io = [
+  'node:fs',
+  'node:fs/promises',
+  'fs',
+  'node:net',
+  'net',
+  'node:dgram',
+  'node:http',
+  'node:http2',
+  'node:child_process',
+  'node:dns',
+];
+const outer = ['sources', 'dns', 'grpc', 'admin', 'telemetry', 'cli', 'config', 'identity'];
+
+function boundary(dir, forbiddenDirs, forbiddenModules = []) {
+  return {
+    files: [`src/${dir}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: forbiddenModules.map((name) => ({ name, message: `src/${dir} is pure: no IO here.` })),
+          patterns: forbiddenDirs.map((d) => ({
+            group: [`../${d}`, `../${d}/*`, `../../${d}`, `../../${d}/*`],
+            message: `src/${dir} must not import from src/${d} (see STYLE.md layout).`,
+          })),
+        },
+      ],
+    },
+  };
+}
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'compose/**', 'envoy/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      eqeqeq: ['error', 'always'],
+      'no-console': 'off',
+    },
+  },
+  { files: ['**/*.js', '**/*.mjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  boundary('policy', ['compile', 'engine', ...outer], io),
+  boundary('compile', ['engine', ...outer], io),
+  boundary('engine', outer, io),
+  boundary('grpc', ['sources', 'admin', 'dns', 'cli']),
+  boundary('admin', ['grpc', 'dns', 'cli']),
+  boundary('dns', ['grpc', 'admin', 'sources', 'cli']),
+  boundary('sources', ['grpc', 'admin', 'dns', 'engine', 'cli']),
+);
