@@ -20,6 +20,7 @@ const outer = ['sources', 'dns', 'grpc', 'admin', 'telemetry', 'cli', 'config', 
 function boundary(dir, forbiddenDirs, forbiddenModules = []) {
   return {
     files: [`src/${dir}/**/*.ts`],
+    ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

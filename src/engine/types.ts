@@ -10,7 +10,7 @@ export type Surface = 'check-http' | 'check-l4' | 'ext_proc' | 'dns' | 'dry-run'
 
 /**
  * What an adapter saw, untouched except for decoding. The engine canonicalises it once
- * (`policy/destination.ts`), so every surface gets the same parsing and the same rejections.
+ * (`engine/destination.ts`), so every surface gets the same parsing and the same rejections.
  */
 export interface EgressRequest {
   readonly surface: Surface;
@@ -181,3 +181,25 @@ export interface Decision {
   readonly trace: readonly LayerResult[];
   readonly snapshotVersion: number;
 }
+
+/** Who is calling, as identity resolution found them (PRODUCT.md §1 "identity"). */
+export interface Agent {
+  readonly name: string;
+  /** EgressNamespace path, e.g. `prod/payments`; `` is the root. */
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly identifiedBy: AgentRef['identifiedBy'];
+  /** Identified by a key or an mTLS principal (what `requireAuth` entries ask for). */
+  readonly authenticated: boolean;
+  /** Name of the EgressFirewallPolicy attached to the agent's key, if any. */
+  readonly firewallPolicy?: string;
+}
+
+/** The caller nobody recognised: root namespace, no labels. */
+export const ANONYMOUS_AGENT: Agent = Object.freeze({
+  name: 'anonymous',
+  namespace: '',
+  labels: Object.freeze({}),
+  identifiedBy: 'anonymous',
+  authenticated: false,
+});

@@ -5,7 +5,7 @@
  * parsed into the values of `values.ts`, defaults are filled in, and aliases of other API groups
  * (clrk.apoxy.dev, policies.mirrord.metalbear.co) are folded into one shape. Objects are frozen.
  */
-import type { Cidr, HostPattern, LabelSelector, PortRange, Protocol } from './values';
+import type { CidrBlock, HostPattern, LabelSelector, PortRange, Protocol } from './values';
 
 /** Our own API group; the seed groups are accepted as aliases of the same model. */
 export const NATIVE_GROUP = 'egress.portcullis.dev';
@@ -55,14 +55,16 @@ export interface RouteRef {
   readonly group: string;
   readonly kind: string;
   readonly name: string;
+  /** Kubernetes namespace of the target; the referring resource's own when omitted. */
+  readonly namespace?: string;
   readonly sectionName?: string;
 }
 
 export interface L4Match {
   /** Empty: any host. */
   readonly destinationHostnames: readonly HostPattern[];
-  /** Empty: any address. */
-  readonly destinationCIDRs: readonly Cidr[];
+  /** Empty: any address. Entries are `"10.0.0.0/8"` or `{cidr, except}` in YAML. */
+  readonly destinationCIDRs: readonly CidrBlock[];
   /** Empty: any port. */
   readonly ports: readonly PortRange[];
   readonly protocol: Protocol;

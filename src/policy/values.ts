@@ -67,3 +67,9 @@ export interface LabelSelectorRequirement {
   readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
   readonly values: readonly string[];
 }
+
+/** A CIDR with carve-outs (`ipBlock` of NetworkPolicy and mirrord); every `except` lies inside `cidr`. */
+export interface CidrBlock {
+  readonly cidr: Cidr;
+  readonly except: readonly Cidr[];
+}

@@ -1,0 +1,102 @@
+import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { loadPolicies } from '../sources/read-policy-files';
+import { formatIssue } from '../policy/validate';
+import { compileSnapshot } from '../compile/snapshot';
+import { decide } from '../engine/decide';
+import type { Agent, EgressRequest, RawDestination } from '../engine/types';
+import { ANONYMOUS_AGENT } from '../engine/types';
+import { formatDecision, decisionToJson } from './format-decision';
+import { UsageError } from './usage-error';
+import type { CommandIo } from './io';
+
+export const CHECK_USAGE =
+  'portcullis check --policy PATH --dest HOST:PORT [--protocol tcp|udp] [--agent NAME] [--label k=v]… [--sni NAME] [--method CONNECT|GET|…] [--gateway NAME] [--listener NAME] [--json]';
+
+const OPTIONS = {
+  policy: { type: 'string', multiple: true },
+  dest: { type: 'string' },
+  protocol: { type: 'string', default: 'tcp' },
+  agent: { type: 'string' },
+  label: { type: 'string', multiple: true },
+  sni: { type: 'string' },
+  method: { type: 'string' },
+  gateway: { type: 'string' },
+  listener: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+function parse(args: readonly string[]) {
+  try {
+    return parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function parseLabels(pairs: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--label wants key=value, got "${pair}"`);
+    labels[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return labels;
+}
+
+/**
+ * The request `check` asks about. With `--method` it is shaped like the HTTP filter's (CONNECT
+ * authority, or a Host header for other methods); without, like a CONNECT, the most common
+ * explicit-proxy case. `--sni` adds a TLS server name as the network filter would.
+ */
+function buildRequest(v: ReturnType<typeof parse>): EgressRequest {
+  if (!v.dest) throw new UsageError('--dest HOST:PORT is required');
+  if (v.protocol !== 'tcp' && v.protocol !== 'udp') throw new UsageError('--protocol must be tcp or udp');
+  const method = v.method?.toUpperCase();
+  const destination: RawDestination = {
+    authority: v.dest,
+    authoritySource: method === undefined || method === 'CONNECT' ? 'connect' : 'host-header',
+    protocol: v.protocol,
+    ...(method !== undefined && method !== 'CONNECT' ? { scheme: 'http' } : {}),
+    ...(v.sni !== undefined ? { sni: v.sni } : {}),
+  };
+  return {
+    surface: 'cli',
+    source: {},
+    destination,
+    ...(method !== undefined
+      ? { l7: { method, path: method === 'CONNECT' ? '' : '/', scheme: 'http' } }
+      : {}),
+    context: {
+      ...(v.gateway !== undefined ? { gateway: v.gateway } : {}),
+      ...(v.listener !== undefined ? { listener: v.listener } : {}),
+      ...(v.agent !== undefined ? { agent: v.agent } : {}),
+    },
+  };
+}
+
+function buildAgent(v: ReturnType<typeof parse>): Agent {
+  const labels = parseLabels(v.label ?? []);
+  if (v.agent === undefined) return { ...ANONYMOUS_AGENT, labels };
+  return { name: v.agent, namespace: '', labels, identifiedBy: 'context', authenticated: false };
+}
+
+/** `portcullis check`: one decision, explained. Exit 0 allow, 1 deny, 2 usage or policy error. */
+export async function checkCommand(args: readonly string[], io: CommandIo): Promise<number> {
+  const v = parse(args);
+  if (!v.policy || v.policy.length === 0) throw new UsageError('--policy PATH is required');
+  const request = buildRequest(v);
+  const agent = buildAgent(v);
+  const { resources, issues } = await loadPolicies(v.policy);
+  const errors = issues.filter((i) => i.severity === 'error');
+  if (errors.length > 0) {
+    for (const issue of errors) io.err(formatIssue(issue));
+    io.err(`policy has ${errors.length} error(s); nothing was decided`);
+    return 2;
+  }
+  const snapshot = compileSnapshot(resources, { version: 1, createdAt: new Date().toISOString() });
+  const decision = decide(snapshot, request, agent, { id: randomUUID() });
+  if (v.json) io.out(JSON.stringify(decisionToJson(decision)));
+  else for (const line of formatDecision(decision)) io.out(line);
+  return decision.verdict === 'allow' ? 0 : 1;
+}

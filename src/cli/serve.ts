@@ -1,0 +1,135 @@
+/**
+ * Builds the running service: snapshot store (with reload), gRPC (ext_authz Check + health), admin
+ * HTTP, metrics and logging. The only module that knows all of them.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServeConfig } from '../config/serve-config';
+import { loadPolicies } from '../sources/read-policy-files';
+import { createSnapshotStore, type SnapshotStore, type ReloadResult } from '../sources/snapshot-store';
+import { watchPolicyPaths, type PolicyWatcher } from '../sources/policy-watcher';
+import { formatIssue } from '../policy/validate';
+import { decide, decideInvalidRequest } from '../engine/decide';
+import { ANONYMOUS_AGENT, type Decision, type EgressRequest } from '../engine/types';
+import { resolveAgent } from '../identity/resolve-agent';
+import { createHealthService } from '../grpc/health';
+import { createAuthzHandler } from '../grpc/authz/service';
+import { createGrpcServer } from '../grpc/server';
+import { createAdminServer, type AdminServer } from '../admin/server';
+import { createMetrics, type Metrics } from '../telemetry/metrics';
+import { decisionLogFields } from '../telemetry/decision-log';
+import type { Logger } from '../telemetry/logger';
+
+export interface RunningService {
+  readonly grpcPort: number;
+  /** Undefined when the admin server is disabled. */
+  readonly adminPort: number | undefined;
+  readonly store: SnapshotStore;
+  readonly metrics: Metrics;
+  /** Health NOT_SERVING, let in-flight calls finish (up to the grace period), then close everything. */
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+function logReload(logger: Logger, result: ReloadResult): void {
+  if (result.ok) {
+    logger.info(
+      { snapshotVersion: result.version, warnings: result.warnings.length },
+      'policy snapshot loaded',
+    );
+    for (const w of result.warnings) logger.warn({ issue: w.code }, formatIssue(w));
+  } else {
+    logger.error(
+      { keptVersion: result.keptVersion, problems: result.issues.length },
+      'policy change rejected; the last good snapshot stays in force',
+    );
+    for (const i of result.issues) logger.error({ issue: i.code }, formatIssue(i));
+  }
+}
+
+export async function startService(config: ServeConfig, logger: Logger): Promise<RunningService> {
+  const metrics = createMetrics();
+  const store = createSnapshotStore({ load: () => loadPolicies(config.policyPaths) });
+  store.onReload((result) => {
+    metrics.recordReload(result.ok, 'file');
+    metrics.setSnapshotVersion(store.status().version);
+    logReload(logger, result);
+  });
+
+  const first = await store.reload();
+  if (!first.ok) {
+    throw new StartupError(
+      `policy in ${config.policyPaths.join(', ')} is invalid; not starting:\n${first.issues.map(formatIssue).join('\n')}`,
+    );
+  }
+
+  let stopping = false;
+  const health = createHealthService();
+  const record = (decision: Decision, request: EgressRequest | undefined, surface: string): void => {
+    metrics.recordDecision(decision, surface);
+    logger.info(decisionLogFields(decision, request, surface), 'decision');
+  };
+
+  const authz = createAuthzHandler({
+    decide(request) {
+      const snapshot = store.current();
+      return decide(snapshot, request, resolveAgent(request), { id: randomUUID() });
+    },
+    decideInvalid(message) {
+      return decideInvalidRequest(store.current()?.version ?? 0, ANONYMOUS_AGENT, randomUUID(), message);
+    },
+    decideError(err) {
+      logger.error({ err }, 'internal error while deciding; denying');
+      return decideInvalidRequest(
+        store.current()?.version ?? 0,
+        ANONYMOUS_AGENT,
+        randomUUID(),
+        'internal error; failing closed',
+        'internal_error',
+      );
+    },
+    onDecision: (decision, request, surface) => record(decision, request, surface),
+  });
+
+  const grpc = createGrpcServer({ authz, health });
+  const grpcPort = await grpc.listen(config.grpcAddress, config.grpcPort);
+  health.setServing(true);
+  logger.info({ address: config.grpcAddress, port: grpcPort }, 'gRPC listening (ext_authz Check, health)');
+
+  let admin: AdminServer | undefined;
+  let adminPort: number | undefined;
+  if (config.adminPort >= 0) {
+    admin = createAdminServer({
+      status: () => store.status(),
+      ready: () => !stopping && store.current() !== undefined,
+      registry: metrics.registry,
+    });
+    adminPort = await admin.listen(config.adminAddress, config.adminPort);
+    logger.info({ address: config.adminAddress, port: adminPort }, 'admin HTTP listening');
+  }
+
+  const watcher: PolicyWatcher = await watchPolicyPaths(config.policyPaths, () => void store.reload(), {
+    intervalMs: config.reloadIntervalMs,
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    grpcPort,
+    adminPort,
+    store,
+    metrics,
+    close() {
+      closing ??= (async () => {
+        stopping = true;
+        health.setServing(false);
+        watcher.close();
+        await grpc.shutdown(config.shutdownGraceMs);
+        await admin?.close();
+        logger.info('stopped');
+      })();
+      return closing;
+    },
+  };
+}

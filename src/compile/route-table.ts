@@ -1,0 +1,178 @@
+/**
+ * A gateway's routes compiled into indexes, so finding the matches that hold for a destination
+ * costs the same at 10 routes and at 100,000.
+ *
+ *   L4Match ──primary key──► host index   (when it names hosts)
+ *                        └─► CIDR index   (else when it names CIDRs)
+ *                        └─► any list     (else: ports/protocol/agents only)
+ *
+ * A candidate found through its primary key is then checked on every other field it gives
+ * ("a match holds when all its given fields hold"): a match naming both hosts and CIDRs needs the
+ * name *and* the address to fit whenever the request carries the address, which is how seed 001
+ * says to harden a name rule against a client that presents one name and dials another address.
+ */
+import type { HostPattern, CidrBlock, IpAddress, Protocol } from '../policy/values';
+import type { DenyResponse, L4Match } from '../policy/types';
+import { cidrContainsIp } from '../policy/cidr';
+import { createCidrIndex, type CidrIndex } from './cidr-index';
+import { createHostIndex, type HostIndex } from './host-index';
+import { compilePortSet, type PortSet } from './port-set';
+import { compileSelector } from './label-selector';
+import { guardCoversCidr } from './guarded-ranges';
+
+export interface MatchRef {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** `rules[0].matches[1]` */
+  readonly index: string;
+}
+
+/** One `rules[].matches[]` entry of a route, ready to test. */
+export interface CompiledMatch {
+  readonly ref: MatchRef;
+  /** Listener the route is attached to (`sectionName`); undefined: the whole gateway. */
+  readonly listener: string | undefined;
+  readonly hostnames: readonly HostPattern[];
+  readonly cidrs: readonly CidrBlock[];
+  readonly ports: PortSet;
+  readonly protocol: Protocol;
+  readonly selects: ((labels: Readonly<Record<string, string>>) => boolean) | undefined;
+  /** Set on matches of a route a deny policy targets. */
+  readonly deny?: { readonly policy: MatchRef; readonly response: DenyResponse };
+}
+
+export interface RouteTable {
+  readonly byHost: HostIndex<CompiledMatch>;
+  readonly byCidr: CidrIndex<{ readonly match: CompiledMatch; readonly block: CidrBlock }>;
+  readonly anyDestination: readonly CompiledMatch[];
+  /** Matches that name hosts: consulted to report `no_name_binding` when a request has no name. */
+  readonly byName: readonly CompiledMatch[];
+  readonly size: number;
+}
+
+/** What the table is asked about; the engine builds it once per request. */
+export interface MatchQuery {
+  readonly names: readonly string[];
+  readonly ip: IpAddress | undefined;
+  readonly port: number;
+  readonly protocol: Protocol;
+  /** Listener the request came through; undefined matches only whole-gateway routes. */
+  readonly listener: string | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface MatchHit {
+  readonly match: CompiledMatch;
+  /** True when the match reached the address through a CIDR lying inside the SSRF-guarded ranges. */
+  readonly targetsGuarded: boolean;
+}
+
+export function compileMatch(
+  match: L4Match,
+  ref: MatchRef,
+  listener: string | undefined,
+  deny?: CompiledMatch['deny'],
+): CompiledMatch {
+  return Object.freeze({
+    ref,
+    listener,
+    hostnames: match.destinationHostnames,
+    cidrs: match.destinationCIDRs,
+    ports: compilePortSet(match.ports),
+    protocol: match.protocol,
+    selects: match.sourceAgents ? compileSelector(match.sourceAgents) : undefined,
+    ...(deny ? { deny } : {}),
+  });
+}
+
+export function buildRouteTable(matches: readonly CompiledMatch[]): RouteTable {
+  const hosts = createHostIndex<CompiledMatch>();
+  const cidrs = createCidrIndex<{ readonly match: CompiledMatch; readonly block: CidrBlock }>();
+  const any: CompiledMatch[] = [];
+  const byName: CompiledMatch[] = [];
+  for (const m of matches) {
+    if (m.hostnames.length > 0) {
+      for (const p of m.hostnames) hosts.add(p, m);
+      byName.push(m);
+    } else if (m.cidrs.length > 0) {
+      for (const block of m.cidrs) cidrs.add(block.cidr, { match: m, block });
+    } else {
+      any.push(m);
+    }
+  }
+  return Object.freeze({
+    byHost: hosts.build(),
+    byCidr: cidrs.build(),
+    anyDestination: Object.freeze(any),
+    byName: Object.freeze(byName),
+    size: matches.length,
+  });
+}
+
+/** The non-destination fields: listener scope, protocol, port, agent labels. */
+function scopeHolds(m: CompiledMatch, q: MatchQuery): boolean {
+  return (
+    (m.listener === undefined || m.listener === q.listener) &&
+    m.protocol === q.protocol &&
+    m.ports.has(q.port) &&
+    (m.selects === undefined || m.selects(q.labels))
+  );
+}
+
+/** Which of the match's CIDR blocks holds the address (respecting `except`), if any. */
+function blockFor(m: CompiledMatch, ip: IpAddress): CidrBlock | undefined {
+  for (const block of m.cidrs) {
+    if (!cidrContainsIp(block.cidr, ip)) continue;
+    if (block.except.some((e) => cidrContainsIp(e, ip))) continue;
+    return block;
+  }
+  return undefined;
+}
+
+function hit(m: CompiledMatch, q: MatchQuery): MatchHit | undefined {
+  if (!scopeHolds(m, q)) return undefined;
+  if (m.cidrs.length === 0) return { match: m, targetsGuarded: false };
+  // No address in the request (a CONNECT by name: Envoy resolves the name itself, the client
+  // does not choose the address): the name found this match and decides. Where the client does
+  // choose the address (L4, transparent HTTP), the CIDRs must hold too (seed 001 "hard boundary").
+  if (q.ip === undefined) return m.hostnames.length > 0 ? { match: m, targetsGuarded: false } : undefined;
+  const block = blockFor(m, q.ip);
+  return block ? { match: m, targetsGuarded: guardCoversCidr(block.cidr) } : undefined;
+}
+
+/**
+ * First match that holds, in the order: by name, by address, destination-free. Which one is
+ * reported when several hold is stable for a given snapshot (index order), which is all `explain`
+ * needs; the verdict does not depend on it.
+ */
+export function findMatch(table: RouteTable, q: MatchQuery): MatchHit | undefined {
+  let found: MatchHit | undefined;
+  for (const name of q.names) {
+    table.byHost.forEach(name, (m) => {
+      found = hit(m, q);
+      return found !== undefined;
+    });
+    if (found) return found;
+  }
+  if (q.ip !== undefined) {
+    table.byCidr.forEach(q.ip, ({ match }) => {
+      found = hit(match, q);
+      return found !== undefined;
+    });
+    if (found) return found;
+  }
+  for (const m of table.anyDestination) {
+    found = hit(m, q);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * True when a name-bearing match would have held for this request had it carried a name: the
+ * `no_name_binding` gap of PRODUCT.md §2. Only asked when the request has no name evidence.
+ */
+export function nameRuleWouldApply(table: RouteTable, q: MatchQuery): boolean {
+  return table.byName.some((m) => scopeHolds(m, q));
+}

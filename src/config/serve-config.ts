@@ -1,0 +1,148 @@
+/**
+ * `serve` configuration: flags over environment over config file over defaults, validated once and
+ * frozen. Every problem is reported with where it came from and what would fix it.
+ */
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+
+export interface ServeConfig {
+  readonly policyPaths: readonly string[];
+  readonly grpcAddress: string;
+  readonly grpcPort: number;
+  readonly adminAddress: string;
+  /** 0 picks a free port; -1 disables the admin server. */
+  readonly adminPort: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How often the policy paths are checked for changes, besides file-system events. */
+  readonly reloadIntervalMs: number;
+  /** How long in-flight calls get to finish on SIGTERM/SIGINT before the server is forced down. */
+  readonly shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Each setting: its flag, environment variable and config-file key. */
+const SETTINGS = {
+  policy: { env: 'PORTCULLIS_POLICY', key: 'policy' },
+  'grpc-address': { env: 'PORTCULLIS_GRPC_ADDRESS', key: 'grpcAddress' },
+  'grpc-port': { env: 'PORTCULLIS_GRPC_PORT', key: 'grpcPort' },
+  'admin-address': { env: 'PORTCULLIS_ADMIN_ADDRESS', key: 'adminAddress' },
+  'admin-port': { env: 'PORTCULLIS_ADMIN_PORT', key: 'adminPort' },
+  'log-level': { env: 'PORTCULLIS_LOG_LEVEL', key: 'logLevel' },
+  'reload-interval-ms': { env: 'PORTCULLIS_RELOAD_INTERVAL_MS', key: 'reloadIntervalMs' },
+  'shutdown-grace-ms': { env: 'PORTCULLIS_SHUTDOWN_GRACE_MS', key: 'shutdownGraceMs' },
+} as const;
+type Setting = keyof typeof SETTINGS;
+
+export const SERVE_OPTIONS = {
+  config: { type: 'string' },
+  policy: { type: 'string', multiple: true },
+  'grpc-address': { type: 'string' },
+  'grpc-port': { type: 'string' },
+  'admin-address': { type: 'string' },
+  'admin-port': { type: 'string' },
+  'log-level': { type: 'string' },
+  'reload-interval-ms': { type: 'string' },
+  'shutdown-grace-ms': { type: 'string' },
+} as const;
+
+function readConfigFile(file: string, problems: string[]): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    problems.push(`--config ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    return {};
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    problems.push(`--config ${file}: expected a mapping of settings at the top level`);
+    return {};
+  }
+  const known = new Set<string>(Object.values(SETTINGS).map((s) => s.key));
+  for (const k of Object.keys(parsed)) {
+    if (!known.has(k))
+      problems.push(`--config ${file}: unknown setting "${k}" (known: ${[...known].join(', ')})`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export function loadServeConfig(args: readonly string[], env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  let values: Record<string, string | string[] | undefined>;
+  try {
+    values = parseArgs({
+      args: [...args],
+      options: SERVE_OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new ConfigError([err instanceof Error ? err.message : String(err)]);
+  }
+  const problems: string[] = [];
+  const file = typeof values.config === 'string' ? readConfigFile(values.config, problems) : {};
+
+  /** The raw value of a setting and a label saying where it came from. */
+  const raw = (s: Setting): { value: unknown; from: string } | undefined => {
+    const flag = values[s];
+    if (flag !== undefined) return { value: flag, from: `--${s}` };
+    const fromEnv = env[SETTINGS[s].env];
+    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, from: SETTINGS[s].env };
+    const fromFile = file[SETTINGS[s].key];
+    if (fromFile !== undefined) return { value: fromFile, from: `config ${SETTINGS[s].key}` };
+    return undefined;
+  };
+
+  const int = (s: Setting, fallback: number, min: number, max: number): number => {
+    const r = raw(s);
+    if (!r) return fallback;
+    const text = String(r.value);
+    if (!/^-?\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+      problems.push(`${r.from}: "${text}" is not a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return Number(text);
+  };
+  const str = (s: Setting, fallback: string): string => {
+    const r = raw(s);
+    return r ? String(r.value) : fallback;
+  };
+
+  const policy = raw('policy');
+  const policyPaths =
+    policy === undefined
+      ? []
+      : Array.isArray(policy.value)
+        ? policy.value.map(String)
+        : String(policy.value)
+            .split(',')
+            .map((p) => p.trim())
+            .filter((p) => p !== '');
+  if (policyPaths.length === 0) {
+    problems.push('no policy: pass --policy PATH (a file or directory; repeatable) or set PORTCULLIS_POLICY');
+  }
+  const logLevel = str('log-level', 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(`log level "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const config: ServeConfig = {
+    policyPaths,
+    grpcAddress: str('grpc-address', '127.0.0.1'),
+    grpcPort: int('grpc-port', 9191, 0, 65535),
+    adminAddress: str('admin-address', '127.0.0.1'),
+    adminPort: int('admin-port', 8443, -1, 65535),
+    logLevel: logLevel as ServeConfig['logLevel'],
+    reloadIntervalMs: int('reload-interval-ms', 1000, 50, 3_600_000),
+    shutdownGraceMs: int('shutdown-grace-ms', 10_000, 0, 600_000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...config, policyPaths: Object.freeze([...policyPaths]) });
+}

@@ -1,0 +1,442 @@
+import { decide, decideInvalidRequest } from './decide';
+import { ANONYMOUS_AGENT, type Agent, type ReasonCode } from './types';
+import { compileSnapshot } from '../compile/snapshot';
+import { snapshotFromYaml, request, type RequestSpec } from '../../test/support/policy';
+
+const GW = `
+apiVersion: egress.portcullis.dev/v1alpha1
+kind: EgressGateway
+metadata: { name: agents }
+spec:
+  listeners:
+    - { name: tls-out, protocol: TLS }
+    - { name: tcp-out, protocol: TCP }
+`;
+
+const POLICY = `${GW}
+---
+apiVersion: egress.portcullis.dev/v1alpha1
+kind: EgressL4Route
+metadata: { name: llm }
+spec:
+  parentRefs: [{ name: agents }]
+  rules:
+    - matches:
+        - destinationHostnames: ["api.anthropic.com", "*.azure.openai.com", "**.googleapis.com"]
+          ports: [{ port: 443 }]
+---
+apiVersion: egress.portcullis.dev/v1alpha1
+kind: EgressL4Route
+metadata: { name: internal }
+spec:
+  parentRefs: [{ name: agents, sectionName: tcp-out }]
+  rules:
+    - matches:
+        - destinationCIDRs: ["10.20.0.0/16", { cidr: "10.30.0.0/16", except: ["10.30.5.0/24"] }]
+          ports: [{ startPort: 8000, endPort: 8099 }]
+    - matches:
+        - destinationHostnames: ["pg.prod.internal"]
+          ports: [{ port: 5432 }]
+        - destinationCIDRs: ["10.40.0.0/16"]
+          protocol: UDP
+          ports: [{ port: 53 }]
+---
+apiVersion: egress.portcullis.dev/v1alpha1
+kind: EgressL4Route
+metadata: { name: platform-only }
+spec:
+  parentRefs: [{ name: agents }]
+  rules:
+    - matches:
+        - destinationHostnames: ["**.svc.cluster.local"]
+          sourceAgents: { matchLabels: { team: platform } }
+---
+apiVersion: egress.portcullis.dev/v1alpha1
+kind: EgressL4Route
+metadata: { name: pinned }
+spec:
+  parentRefs: [{ name: agents }]
+  rules:
+    - matches:
+        - destinationHostnames: ["bank.example"]
+          destinationCIDRs: ["203.0.113.0/24"]
+`;
+
+const snapshot = snapshotFromYaml(POLICY);
+const platform: Agent = { ...ANONYMOUS_AGENT, name: 'builder', labels: { team: 'platform' } };
+
+interface Case {
+  readonly name: string;
+  readonly req: RequestSpec;
+  readonly verdict: 'allow' | 'deny';
+  readonly reason: ReasonCode;
+  readonly agent?: Agent;
+  readonly rule?: string;
+}
+
+const cases: Case[] = [
+  {
+    name: 'exact name on its port',
+    req: { connect: 'api.anthropic.com:443' },
+    verdict: 'allow',
+    reason: 'route_allowed',
+    rule: 'rules[0].matches[0]',
+  },
+  {
+    name: 'exact name, other port',
+    req: { connect: 'api.anthropic.com:8443' },
+    verdict: 'deny',
+    reason: 'gateway_default_deny',
+  },
+  {
+    name: 'name matching is case-insensitive',
+    req: { connect: 'API.Anthropic.COM.:443' },
+    verdict: 'allow',
+    reason: 'route_allowed',
+  },
+  {
+    name: '*. matches one extra label',
+    req: { connect: 'eastus.azure.openai.com:443' },
+    verdict: 'allow',
+    reason: 'route_allowed',
+  },
+  {
+    name: '*. does not match two extra labels',
+    req: { connect: 'a.eastus.azure.openai.com:443' },
+    verdict: 'deny',
+    reason: 'gateway_default_deny',
+  },
+  {
+    name: '*. never matches the apex',
+    req: { connect: 'azure.openai.com:443' },
+    verdict: 'deny',
+    reason: 'gateway_default_deny',
+  },
+  {
+    name: '**. matches any depth',
+    req: { connect: 'a.b.c.googleapis.com:443' },
+    verdict: 'allow',
+    reason: 'route_allowed',
+  },
+  {
+    name: '**. never matches the apex',
+    req: { connect: 'googleapis.com:443' },
+    verdict: 'deny',
+    reason: 'gateway_default_deny',
+  },
+  {
+    name: 'CIDR and range start',
+    req: { l4: '10.20.1.1:8000', listener: 'tcp-out' },
+    verdict: 'allow',
+    reason: 'route_allowed',
+  },
+  {
+    name: 'CIDR and range end',
+    req: { l4: '10.20.1.1:8099', listener: 'tcp-out' },
+    verdict: 'allow',
+    reason: 'route_allowed',
+  },
+  {
+    name: 'past the range end',
+    req: { l4: '10.20.1.1:8100', listener: 'tcp-out' },
+    verdict: 'deny',
+    reason: 'gateway_default_deny',
+  },
+  {
+    name: 'CIDR except carve-out',
+    req: { l4: '10.30.5.9:8000', listener: 'tcp-out' },
+    verdict: 'deny',
+    reason: 'gateway_default_deny',
+  },
+  {
+    name: 'CIDR outside the carve-out',
+    req: { l4: '10.30.6.9:8000', listener: 'tcp-out' },
+    verdict: 'allow',
+    reason: 'route_allowed',
+  },
+  {
+    name: 'listener-scoped route on another listener',
+    req: { l4: '10.20.1.1:8000', listener: 'tls-out' },
+    verdict: 'deny',
+    reason: 'gateway_default_deny',
+  },
+  {
+    name: 'listener-scoped route when no listener is named',
+    req: { l4: '10.20.1.1:8000' },
+    verdict: 'deny',
+    reason: 'gateway_default_deny',
+  },
+  {
+    name: 'whole-gateway route on any listener',
+    req: { connect: 'api.anthropic.com:443', listener: 'tcp-out' },
+    verdict: 'allow',
+    reason: 'route_allowed',
+  },
+  {
+    name: 'UDP rule with UDP',
+    req: { l4: '10.40.0.10:53', protocol: 'udp', listener: 'tcp-out' },
+    verdict: 'allow',
+    reason: 'route_allowed',
+  },
+  {
+    name: 'UDP rule with TCP',
+    req: { l4: '10.40.0.10:53', listener: 'tcp-out' },
+    verdict: 'deny',
+    reason: 'gateway_default_deny',
+  },
+  {
+    name: 'protocol defaults to TCP',
+    req: { connect: 'api.anthropic.com:443', protocol: 'udp' },
+    verdict: 'deny',
+    reason: 'gateway_default_deny',
+  },
+  {
+    name: 'IPv4-mapped IPv6 hits the IPv4 CIDR',
+    req: { l4: '[::ffff:10.20.1.1]:8000', listener: 'tcp-out' },
+    verdict: 'allow',
+    reason: 'route_allowed',
+  },
+  {
+    name: 'sourceAgents selects by label',
+    req: { connect: 'api.default.svc.cluster.local:80' },
+    agent: platform,
+    verdict: 'allow',
+    reason: 'route_allowed',
+  },
+  {
+    name: 'sourceAgents rejects other agents',
+    req: { connect: 'api.default.svc.cluster.local:80' },
+    verdict: 'deny',
+    reason: 'gateway_default_deny',
+  },
+  {
+    name: 'name and CIDR both hold',
+    req: { l4: '203.0.113.7:443', sni: 'bank.example' },
+    verdict: 'allow',
+    reason: 'route_allowed',
+  },
+  {
+    name: 'name holds, address outside the CIDR',
+    req: { l4: '198.51.100.7:443', sni: 'bank.example' },
+    verdict: 'deny',
+    reason: 'gateway_default_deny',
+  },
+  {
+    name: 'name and CIDR rule, CONNECT by name (Envoy picks the address)',
+    req: { connect: 'bank.example:443' },
+    verdict: 'allow',
+    reason: 'route_allowed',
+  },
+  {
+    name: 'name rule without name evidence',
+    req: { l4: '203.0.113.7:443' },
+    verdict: 'deny',
+    reason: 'gateway_default_deny',
+  },
+  {
+    name: 'unknown gateway',
+    req: { connect: 'api.anthropic.com:443', gateway: 'nope' },
+    verdict: 'deny',
+    reason: 'gateway_unknown',
+  },
+  {
+    name: 'unknown listener',
+    req: { connect: 'api.anthropic.com:443', listener: 'udp-out' },
+    verdict: 'deny',
+    reason: 'listener_unknown',
+  },
+  {
+    name: 'userinfo in the authority',
+    req: { connect: 'user@api.anthropic.com:443' },
+    verdict: 'deny',
+    reason: 'invalid_destination',
+  },
+  {
+    name: 'port out of range',
+    req: { connect: 'api.anthropic.com:70000' },
+    verdict: 'deny',
+    reason: 'invalid_destination',
+  },
+  { name: 'loopback is guarded', req: { connect: '127.0.0.1:8000' }, verdict: 'deny', reason: 'ssrf_guard' },
+  {
+    name: 'loopback spelled as one number',
+    req: { connect: '2130706433:443' },
+    verdict: 'deny',
+    reason: 'ssrf_guard',
+  },
+];
+
+describe('decide() on a deny-all gateway with routes', () => {
+  it.each(cases)('$name → $verdict ($reason)', ({ req, verdict, reason, agent, rule }) => {
+    const d = decide(snapshot, request(req), agent ?? ANONYMOUS_AGENT, { id: 'd-1' });
+    expect({ verdict: d.verdict, reason: d.reasonCode }).toEqual({ verdict, reason });
+    expect(d.enforced).toBe(true);
+    if (rule) expect(d.rule?.index).toBe(rule);
+    if (verdict === 'deny') expect(d.response.status).toBe(403);
+  });
+
+  it('names the route and gateway in the reason', () => {
+    const d = decide(snapshot, request({ connect: 'api.anthropic.com:443' }), ANONYMOUS_AGENT, { id: 'd-2' });
+    expect(d.policy).toEqual({ kind: 'EgressL4Route', namespace: 'default', name: 'llm' });
+    expect(d.reason).toContain('agents');
+    expect(d.destination).toMatchObject({ host: 'api.anthropic.com', hostEvidence: 'authority', port: 443 });
+    expect(d.snapshotVersion).toBe(1);
+    expect(d.id).toBe('d-2');
+  });
+});
+
+const ALLOW_ALL = `
+apiVersion: clrk.apoxy.dev/v1alpha1
+kind: EgressGateway
+metadata: { name: open }
+spec:
+  defaultPolicy: allow-all
+---
+apiVersion: clrk.apoxy.dev/v1alpha1
+kind: EgressL4Route
+metadata: { name: paste-sites }
+spec:
+  parentRefs: [{ name: open }]
+  rules:
+    - matches:
+        - destinationHostnames: ["pastebin.com", "*.pastebin.com"]
+        - destinationCIDRs: ["192.0.2.0/24"]
+---
+apiVersion: clrk.apoxy.dev/v1alpha1
+kind: EgressDenyPolicy
+metadata: { name: no-paste }
+spec:
+  targetRef: { kind: EgressL4Route, name: paste-sites }
+  denyResponse:
+    statusCode: 451
+    message: "paste sites are blocked for agents"
+    headers: { x-portcullis-reason: paste }
+---
+apiVersion: clrk.apoxy.dev/v1alpha1
+kind: EgressL4Route
+metadata: { name: local-debug }
+spec:
+  parentRefs: [{ name: open }]
+  rules:
+    - matches:
+        - destinationCIDRs: ["127.0.0.1/32"]
+          ports: [{ port: 9000 }]
+        - destinationCIDRs: ["0.0.0.0/0"]
+          ports: [{ port: 9001 }]
+`;
+
+describe('decide() on an allow-all gateway with a deny policy', () => {
+  const snap = snapshotFromYaml(ALLOW_ALL);
+  const run = (spec: RequestSpec) => decide(snap, request(spec), ANONYMOUS_AGENT, { id: 'x' });
+
+  it('answers a route flipped by a deny policy with its custom response', () => {
+    const d = run({ connect: 'pastebin.com:443' });
+    expect(d).toMatchObject({ verdict: 'deny', reasonCode: 'deny_policy', layer: 'gateway' });
+    expect(d.policy).toEqual({ kind: 'EgressDenyPolicy', namespace: 'default', name: 'no-paste' });
+    expect(d.response).toEqual({
+      status: 451,
+      body: 'paste sites are blocked for agents',
+      headers: { 'x-portcullis-reason': 'paste' },
+    });
+  });
+
+  it('lets everything else through by default', () => {
+    expect(run({ connect: 'example.org:443' })).toMatchObject({
+      verdict: 'allow',
+      reasonCode: 'gateway_default_allow',
+    });
+  });
+
+  it('denies by CIDR through an embedded IPv4 (NAT64)', () => {
+    expect(run({ l4: '[64:ff9b::c000:205]:443' })).toMatchObject({
+      verdict: 'deny',
+      reasonCode: 'deny_policy',
+    });
+  });
+
+  it('records no_name_binding when a name deny cannot apply for lack of a name', () => {
+    const d = run({ l4: '198.51.100.1:443' });
+    expect(d.verdict).toBe('allow');
+    expect(d.notes).toContain('no_name_binding');
+  });
+
+  it.each([
+    ['metadata endpoint', { l4: '169.254.169.254:80' }],
+    ['IPv4-mapped loopback', { connect: '[::ffff:127.0.0.1]:80' }],
+    ['hex loopback', { connect: '0x7f000001:80' }],
+    ['octal loopback', { connect: '0177.0.0.1:80' }],
+    ['short loopback', { connect: '127.1:80' }],
+    ['NAT64-embedded metadata', { connect: '[64:ff9b::a9fe:a9fe]:80' }],
+    ['IPv6 loopback', { connect: '[::1]:80' }],
+    ['unspecified', { connect: '0.0.0.0:80' }],
+    ['localhost by name', { connect: 'localhost:80' }],
+    ['0.0.0.0/0 does not target the guard explicitly', { connect: '127.0.0.1:9001' }],
+  ] as const)('guards %s even under allow-all', (_n, spec) => {
+    expect(run(spec)).toMatchObject({ verdict: 'deny', reasonCode: 'ssrf_guard', layer: 'ssrf' });
+  });
+
+  it('lets a route that targets the guarded range explicitly through', () => {
+    expect(run({ connect: '127.0.0.1:9000' })).toMatchObject({
+      verdict: 'allow',
+      reasonCode: 'route_allowed',
+    });
+  });
+});
+
+describe('decide() in shadow mode', () => {
+  const snap = snapshotFromYaml(`
+apiVersion: egress.portcullis.dev/v1alpha1
+kind: EgressGateway
+metadata: { name: trial }
+spec: { mode: shadow }
+`);
+
+  it('lets a would-be deny through and says so', () => {
+    const d = decide(snap, request({ connect: 'example.org:443' }), ANONYMOUS_AGENT, { id: 's' });
+    expect(d).toMatchObject({ verdict: 'allow', enforced: false, reasonCode: 'gateway_default_deny' });
+    expect(d.reason.startsWith('[shadow] would deny — ')).toBe(true);
+    expect(d.notes).toContain('shadow');
+    expect(d.trace.find((t) => t.layer === 'gateway')).toMatchObject({ outcome: 'audit', shadow: true });
+  });
+});
+
+describe('decide() failing closed', () => {
+  it('denies with no_snapshot when nothing is loaded', () => {
+    const d = decide(undefined, request({ connect: 'example.org:443' }), ANONYMOUS_AGENT, { id: 'n' });
+    expect(d).toMatchObject({ verdict: 'deny', reasonCode: 'no_snapshot' });
+  });
+
+  it('denies with no_policy when every layer abstains', () => {
+    const empty = compileSnapshot([], { version: 3 });
+    const d = decide(empty, request({ connect: 'example.org:443' }), ANONYMOUS_AGENT, { id: 'n' });
+    expect(d).toMatchObject({ verdict: 'deny', reasonCode: 'no_policy', snapshotVersion: 3 });
+  });
+
+  it('still guards loopback when no gateway is loaded', () => {
+    const empty = compileSnapshot([], { version: 1 });
+    const d = decide(empty, request({ connect: '127.0.0.1:80' }), ANONYMOUS_AGENT, { id: 'n' });
+    expect(d).toMatchObject({ verdict: 'deny', reasonCode: 'ssrf_guard' });
+  });
+
+  it('denies an ambiguous gateway choice', () => {
+    const two = snapshotFromYaml(`${GW}
+---
+apiVersion: egress.portcullis.dev/v1alpha1
+kind: EgressGateway
+metadata: { name: other }
+spec: {}
+`);
+    const d = decide(two, request({ connect: 'example.org:443' }), ANONYMOUS_AGENT, { id: 'n' });
+    expect(d).toMatchObject({ verdict: 'deny', reasonCode: 'gateway_ambiguous' });
+    const named = decide(two, request({ connect: 'example.org:443', gateway: 'other' }), ANONYMOUS_AGENT, {
+      id: 'n',
+    });
+    expect(named).toMatchObject({ verdict: 'deny', reasonCode: 'gateway_default_deny' });
+  });
+
+  it('turns an untranslatable request into a deny with its own reason', () => {
+    const d = decideInvalidRequest(4, ANONYMOUS_AGENT, 'i', 'CheckRequest has no attributes');
+    expect(d).toMatchObject({ verdict: 'deny', reasonCode: 'invalid_request', snapshotVersion: 4 });
+    expect(d.response.status).toBe(403);
+  });
+});

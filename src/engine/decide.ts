@@ -1,0 +1,179 @@
+/**
+ * decide(snapshot, request, agent) → Decision: pure and synchronous (PRODUCT.md §1).
+ *
+ *   canonicalise destination ── invalid ──► deny invalid_destination
+ *        │
+ *   layers in order (ssrf, global, gateway, mirrord, firewall, namespace), each allow/deny/abstain/audit
+ *        │
+ *   combine: the first enforced deny decides; shadow denies become audit records and evaluation
+ *   goes on; every layer abstaining is a deny (no_policy). The zero value is deny.
+ */
+import type { Snapshot } from '../compile/snapshot';
+import { canonicalizeDestination } from './destination';
+import { evaluateGateway } from './gateway-layer';
+import { describeTarget } from './describe';
+import type {
+  Agent,
+  Decision,
+  DecisionNote,
+  DenyHttpResponse,
+  Destination,
+  EgressRequest,
+  Layer,
+  LayerResult,
+  ReasonCode,
+} from './types';
+
+export interface DecideContext {
+  /** Decision id, chosen by the caller so the engine stays deterministic. */
+  readonly id: string;
+}
+
+const ALLOWED: DenyHttpResponse = Object.freeze({ status: 200, body: '', headers: Object.freeze({}) });
+
+/** The default HTTP answer to a deny: 403 with a one-line body that names the reason code. */
+export function defaultDenyResponse(reasonCode: ReasonCode, reason: string): DenyHttpResponse {
+  return { status: 403, body: `Egress denied by Portcullis (${reasonCode}): ${reason}\n`, headers: {} };
+}
+
+export function decide(
+  snapshot: Snapshot | undefined,
+  request: EgressRequest,
+  agent: Agent,
+  context: DecideContext,
+): Decision {
+  const base = { id: context.id, agent: agentRef(agent), snapshotVersion: snapshot?.version ?? 0 };
+  if (!snapshot) {
+    return denied(base, 'sanity', 'no_snapshot', 'no policy snapshot is loaded; failing closed', [], []);
+  }
+  const canonical = canonicalizeDestination(request.destination);
+  if (!canonical.ok) {
+    return denied(base, 'sanity', 'invalid_destination', canonical.message, [], []);
+  }
+  const dest = canonical.destination;
+  const trace: LayerResult[] = [
+    { layer: 'sanity', outcome: 'abstain', reason: `destination ${describeTarget(dest)}` },
+  ];
+  const notes: DecisionNote[] = [];
+
+  const gateway = evaluateGateway(snapshot, request, dest, agent);
+  trace.push(...gateway.results);
+  notes.push(...gateway.notes);
+
+  return combine(base, dest, trace, notes, gateway.denyResponse);
+}
+
+/** A deny for a request an adapter could not translate (malformed CheckRequest and the like). */
+export function decideInvalidRequest(
+  snapshotVersion: number,
+  agent: Agent,
+  id: string,
+  message: string,
+  reasonCode: 'invalid_request' | 'internal_error' = 'invalid_request',
+): Decision {
+  return denied({ id, agent: agentRef(agent), snapshotVersion }, 'sanity', reasonCode, message, [], []);
+}
+
+type Base = Pick<Decision, 'id' | 'agent' | 'snapshotVersion'>;
+
+function agentRef(agent: Agent): Decision['agent'] {
+  return { name: agent.name, namespace: agent.namespace, identifiedBy: agent.identifiedBy };
+}
+
+function denied(
+  base: Base,
+  layer: Layer,
+  reasonCode: ReasonCode,
+  reason: string,
+  trace: readonly LayerResult[],
+  notes: readonly DecisionNote[],
+  destination?: Destination,
+): Decision {
+  return {
+    ...base,
+    verdict: 'deny',
+    enforced: true,
+    layer,
+    reasonCode,
+    reason,
+    response: defaultDenyResponse(reasonCode, reason),
+    ...(destination ? { destination } : {}),
+    notes,
+    trace: trace.length > 0 ? trace : [{ layer, outcome: 'deny', reasonCode, reason }],
+  };
+}
+
+function combine(
+  base: Base,
+  dest: Destination,
+  trace: readonly LayerResult[],
+  notes: readonly DecisionNote[],
+  policyResponse: DenyHttpResponse | undefined,
+): Decision {
+  const firstDeny = trace.find((r) => r.outcome === 'deny');
+  if (firstDeny) {
+    const reasonCode = firstDeny.reasonCode ?? 'internal_error';
+    const response =
+      reasonCode === 'deny_policy' && policyResponse
+        ? policyResponse
+        : defaultDenyResponse(reasonCode, firstDeny.reason);
+    return {
+      ...base,
+      verdict: 'deny',
+      enforced: true,
+      layer: firstDeny.layer,
+      reasonCode,
+      reason: firstDeny.reason,
+      ...pick(firstDeny),
+      response,
+      destination: dest,
+      notes,
+      trace,
+    };
+  }
+  const shadowDeny = trace.find((r) => r.shadow === true);
+  if (shadowDeny) {
+    return {
+      ...base,
+      verdict: 'allow',
+      enforced: false,
+      layer: shadowDeny.layer,
+      reasonCode: shadowDeny.reasonCode ?? 'internal_error',
+      reason: `[shadow] would deny — ${shadowDeny.reason}`,
+      ...pick(shadowDeny),
+      response: ALLOWED,
+      destination: dest,
+      notes,
+      trace,
+    };
+  }
+  const allow = trace.find((r) => r.outcome === 'allow' || r.outcome === 'audit');
+  if (!allow) {
+    return denied(
+      base,
+      'sanity',
+      'no_policy',
+      `no loaded policy applies to ${describeTarget(dest)}; failing closed`,
+      trace,
+      notes,
+      dest,
+    );
+  }
+  return {
+    ...base,
+    verdict: 'allow',
+    enforced: true,
+    layer: allow.layer,
+    reasonCode: allow.reasonCode ?? 'internal_error',
+    reason: allow.reason,
+    ...pick(allow),
+    response: ALLOWED,
+    destination: dest,
+    notes,
+    trace,
+  };
+}
+
+function pick(r: LayerResult): Pick<Decision, 'policy' | 'rule'> {
+  return { ...(r.policy ? { policy: r.policy } : {}), ...(r.rule ? { rule: r.rule } : {}) };
+}

@@ -1,0 +1,293 @@
+import { canonicalizeDestination } from './destination';
+import type { Destination, RawDestination } from './types';
+
+type Raw = Omit<RawDestination, 'protocol'> & { protocol?: RawDestination['protocol'] };
+
+/** The destination flattened to what the cases compare: IPs as text, absent keys left out. */
+function summary(destination: Destination): Record<string, unknown> {
+  const out: Record<string, unknown> = { names: destination.names, port: destination.port };
+  if ('host' in destination) out.host = destination.host;
+  if ('hostEvidence' in destination) out.hostEvidence = destination.hostEvidence;
+  if ('ip' in destination) out.ip = destination.ip?.text;
+  if ('embeddedIpv4' in destination) out.embeddedIpv4 = destination.embeddedIpv4?.text;
+  if (destination.protocol !== 'tcp') out.protocol = destination.protocol;
+  return out;
+}
+
+function run(raw: Raw): ReturnType<typeof canonicalizeDestination> {
+  return canonicalizeDestination({ protocol: 'tcp', ...raw });
+}
+
+const named = (host: string, port: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  host,
+  hostEvidence: 'authority',
+  names: [host],
+  port,
+  ...extra,
+});
+const address = (ip: string, port: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  names: [],
+  ip,
+  port,
+  ...extra,
+});
+
+describe('canonicalizeDestination accepts', () => {
+  it.each<[string, Raw, Record<string, unknown>]>([
+    // names
+    ['name and port', { authority: 'api.example.com:443' }, named('api.example.com', 443)],
+    ['upper case, trailing dot', { authority: 'Example.COM.:443' }, named('example.com', 443)],
+    ['IDN', { authority: 'bücher.example:443' }, named('xn--bcher-kva.example', 443)],
+    ['underscore label', { authority: '_svc.example.com:8080' }, named('_svc.example.com', 8080)],
+    ['port with leading zeros', { authority: 'example.com:00443' }, named('example.com', 443)],
+    ['highest port', { authority: 'example.com:65535' }, named('example.com', 65535)],
+    [
+      'Host header',
+      { authority: 'example.com', authoritySource: 'host-header', scheme: 'http' },
+      named('example.com', 80, { hostEvidence: 'host-header' }),
+    ],
+    ['CONNECT', { authority: 'example.com:443', authoritySource: 'connect' }, named('example.com', 443)],
+    // ports
+    [
+      'raw port when the authority has none',
+      { authority: 'example.com', port: 8443 },
+      named('example.com', 8443),
+    ],
+    [
+      'authority port wins over raw port',
+      { authority: 'example.com:444', port: 8443 },
+      named('example.com', 444),
+    ],
+    ['http default', { authority: 'example.com', scheme: 'http' }, named('example.com', 80)],
+    ['https default', { authority: 'example.com', scheme: 'https' }, named('example.com', 443)],
+    ['ws default', { authority: 'example.com', scheme: 'ws' }, named('example.com', 80)],
+    ['wss default', { authority: 'example.com', scheme: 'wss' }, named('example.com', 443)],
+    ['scheme case', { authority: 'example.com', scheme: 'HTTPS' }, named('example.com', 443)],
+    // IPv4 spellings
+    ['dotted quad', { authority: '127.0.0.1:80' }, address('127.0.0.1', 80)],
+    ['two parts', { authority: '127.1:80' }, address('127.0.0.1', 80)],
+    ['three parts', { authority: '127.0.1:80' }, address('127.0.0.1', 80)],
+    ['hex part', { authority: '0x7f.1:80' }, address('127.0.0.1', 80)],
+    ['one hex number', { authority: '0x7f000001:80' }, address('127.0.0.1', 80)],
+    ['one decimal number', { authority: '2130706433:80' }, address('127.0.0.1', 80)],
+    ['octal part', { authority: '0177.0.0.1:80' }, address('127.0.0.1', 80)],
+    ['metadata in decimal', { authority: '2852039166', scheme: 'http' }, address('169.254.169.254', 80)],
+    // IPv6
+    ['IPv6', { authority: '[2001:db8::1]:443' }, address('2001:db8::1', 443)],
+    ['IPv6 without port', { authority: '[2001:DB8:0:0::1]', scheme: 'https' }, address('2001:db8::1', 443)],
+    ['IPv6 with zone', { authority: '[fe80::1%eth0]:80' }, address('fe80::1', 80)],
+    ['IPv6 with RFC 6874 zone', { authority: '[fe80::1%25eth0]:80' }, address('fe80::1', 80)],
+    ['IPv4-mapped', { authority: '[::ffff:127.0.0.1]:443' }, address('127.0.0.1', 443)],
+    ['IPv4-mapped hex', { authority: '[::ffff:a9fe:a9fe]:80' }, address('169.254.169.254', 80)],
+    [
+      'NAT64',
+      { authority: '[64:ff9b::a9fe:a9fe]:80' },
+      address('64:ff9b::a9fe:a9fe', 80, { embeddedIpv4: '169.254.169.254' }),
+    ],
+    [
+      'NAT64 local-use',
+      { authority: '[64:ff9b:1::a00:1]:80' },
+      address('64:ff9b:1::a00:1', 80, { embeddedIpv4: '10.0.0.1' }),
+    ],
+    [
+      '6to4',
+      { authority: '[2002:7f00:1::]:80' },
+      address('2002:7f00:1::', 80, { embeddedIpv4: '127.0.0.1' }),
+    ],
+    [
+      'Teredo',
+      { authority: '[2001:0:4136:e378:8000:63bf:80ff:fffe]:80' },
+      address('2001:0:4136:e378:8000:63bf:80ff:fffe', 80, { embeddedIpv4: '127.0.0.1' }),
+    ],
+    [
+      'IPv4-compatible',
+      { authority: '[::10.0.0.1]:80' },
+      address('::a00:1', 80, { embeddedIpv4: '10.0.0.1' }),
+    ],
+    ['plain IPv6 has no embedding', { authority: '[2606:4700::1111]:443' }, address('2606:4700::1111', 443)],
+    // URL
+    ['absolute URL', { url: 'http://Example.com/path?q=1' }, named('example.com', 80)],
+    ['absolute URL with port', { url: 'https://example.com:8443/' }, named('example.com', 8443)],
+    ['absolute URL without path', { url: 'https://example.com' }, named('example.com', 443)],
+    ['absolute URL with query only', { url: 'http://example.com?x=@evil.com' }, named('example.com', 80)],
+    ['absolute URL with fragment', { url: 'http://example.com#@evil.com' }, named('example.com', 80)],
+    ['absolute URL IPv6', { url: 'http://[::ffff:7f00:1]:8080/' }, address('127.0.0.1', 8080)],
+    ['absolute URL IPv4 shorthand', { url: 'http://127.1/' }, address('127.0.0.1', 80)],
+    [
+      'URL scheme wins over raw scheme',
+      { url: 'https://example.com/', scheme: 'http' },
+      named('example.com', 443),
+    ],
+    [
+      'authority wins over URL',
+      { authority: 'a.example.com:81', url: 'http://b.example.com/' },
+      named('a.example.com', 81),
+    ],
+    // address and SNI
+    ['L4 address only', { address: '10.0.0.1', port: 5432 }, address('10.0.0.1', 5432)],
+    ['L4 address in a resolver spelling', { address: '0x0a000001', port: 5432 }, address('10.0.0.1', 5432)],
+    ['L4 IPv6 address with zone', { address: 'fe80::1%eth0', port: 22 }, address('fe80::1', 22)],
+    ['L4 mapped address', { address: '::ffff:10.0.0.1', port: 22 }, address('10.0.0.1', 22)],
+    [
+      'L4 NAT64 address',
+      { address: '64:ff9b::7f00:1', port: 22 },
+      address('64:ff9b::7f00:1', 22, { embeddedIpv4: '127.0.0.1' }),
+    ],
+    [
+      'address overrides an IP authority',
+      { authority: '1.1.1.1:443', address: '10.0.0.1' },
+      address('10.0.0.1', 443),
+    ],
+    [
+      'address alongside a name',
+      { authority: 'example.com:443', address: '93.184.215.14' },
+      named('example.com', 443, { ip: '93.184.215.14' }),
+    ],
+    [
+      'SNI only',
+      { address: '93.184.215.14', port: 443, sni: 'Example.com.' },
+      { host: 'example.com', hostEvidence: 'sni', names: ['example.com'], ip: '93.184.215.14', port: 443 },
+    ],
+    [
+      'SNI equal to authority',
+      { authority: 'example.com:443', sni: 'EXAMPLE.com' },
+      named('example.com', 443),
+    ],
+    [
+      'SNI different from authority',
+      { authority: 'a.example.com:443', sni: 'b.example.com' },
+      named('a.example.com', 443, { names: ['a.example.com', 'b.example.com'] }),
+    ],
+    [
+      'SNI with IP authority',
+      { authority: '10.0.0.1:443', sni: 'example.com' },
+      { host: 'example.com', hostEvidence: 'sni', names: ['example.com'], ip: '10.0.0.1', port: 443 },
+    ],
+    [
+      'SNI that is an IP is ignored',
+      { authority: 'example.com:443', sni: '10.0.0.1' },
+      named('example.com', 443),
+    ],
+    [
+      'SNI in a resolver spelling is ignored',
+      { address: '10.0.0.1', port: 443, sni: '127.1' },
+      address('10.0.0.1', 443),
+    ],
+    ['invalid SNI is ignored', { address: '10.0.0.1', port: 443, sni: 'bad name' }, address('10.0.0.1', 443)],
+    ['empty SNI is ignored', { address: '10.0.0.1', port: 443, sni: '' }, address('10.0.0.1', 443)],
+    [
+      'IDN SNI',
+      { address: '10.0.0.1', port: 443, sni: 'bücher.example' },
+      {
+        host: 'xn--bcher-kva.example',
+        hostEvidence: 'sni',
+        names: ['xn--bcher-kva.example'],
+        ip: '10.0.0.1',
+        port: 443,
+      },
+    ],
+    [
+      'UDP',
+      { address: '10.0.0.53', port: 53, protocol: 'udp' },
+      address('10.0.0.53', 53, { protocol: 'udp' }),
+    ],
+  ])('%s', (_name, raw, expected) => {
+    const result = run(raw);
+    expect(result.ok && summary(result.destination)).toEqual(expected);
+  });
+
+  it('omits absent keys rather than setting them to undefined', () => {
+    const result = run({ address: '10.0.0.1', port: 443 });
+    expect(result.ok && Object.keys(result.destination).sort()).toEqual(['ip', 'names', 'port', 'protocol']);
+  });
+});
+
+describe('canonicalizeDestination rejects', () => {
+  it.each<[string, Raw, string]>([
+    // userinfo
+    ['userinfo', { authority: 'a@example.com:443' }, 'userinfo'],
+    ['userinfo with password', { authority: 'user:pw@example.com:443' }, 'userinfo'],
+    ['userinfo in a URL', { url: 'http://allowed.com@evil.com/' }, 'userinfo'],
+    ['backslash trick in a URL', { url: 'http://evil.com\\@allowed.com/' }, 'userinfo'],
+    // host
+    ['empty authority', { authority: '', scheme: 'http' }, 'host is empty'],
+    ['empty host with port', { authority: ':443' }, 'host is empty'],
+    ['empty brackets', { authority: '[]:443' }, 'host is empty'],
+    ['URL with empty host', { url: 'http:///path' }, 'host is empty'],
+    [
+      'name over 253 characters',
+      { authority: `${'a'.repeat(60)}.`.repeat(5) + 'com:443' },
+      'longer than 253',
+    ],
+    ['huge authority', { authority: 'a'.repeat(100000) }, 'longer than 1024'],
+    ['empty label', { authority: 'a..example.com:443' }, 'empty label'],
+    ['label with leading hyphen', { authority: '-a.example.com:443' }, 'starts or ends with `-`'],
+    ['numeric name with trailing dot', { authority: '127.0.0.1.:80' }, 'numeric label'],
+    ['overflowing IPv4 falls to the name rules', { authority: '256.0.0.1:80' }, 'numeric label'],
+    ['invalid octal IPv4', { authority: '08.0.0.1:80' }, 'numeric label'],
+    ['percent-encoding', { authority: 'exa%6dple.com:443' }, 'percent-encoding'],
+    ['percent-encoded IP', { authority: '%31%32%37.0.0.1:80' }, 'percent-encoding'],
+    ['wildcard', { authority: '*.example.com:443' }, '"*"'],
+    ['slash', { authority: 'example.com/x:443' }, '"/"'],
+    ['invisible character', { authority: 'exa\u00admple.com:443' }, 'invisible or control'],
+    // whitespace and controls
+    ['leading space', { authority: ' example.com:443' }, 'whitespace'],
+    ['space before port', { authority: 'example.com: 443' }, 'whitespace'],
+    ['tab', { authority: 'example.com\t:443' }, 'whitespace'],
+    ['NUL', { authority: 'example.com\0.evil.com:443' }, 'control character'],
+    ['CRLF', { authority: 'example.com\r\nX: y' }, 'control character'],
+    ['no-break space', { authority: 'example.com\u00a0:443' }, 'whitespace or a control character'],
+    ['line separator', { authority: 'example.com\u2028' }, 'whitespace or a control character'],
+    ['space in URL path', { url: 'http://example.com/a b' }, 'whitespace'],
+    // ports
+    ['port 0', { authority: 'example.com:0' }, 'port "0"'],
+    ['port too large', { authority: 'example.com:65536' }, 'port "65536"'],
+    ['port with six digits', { authority: 'example.com:000443' }, 'port "000443"'],
+    ['port with sign', { authority: 'example.com:+80' }, 'port "+80"'],
+    ['port with letters', { authority: 'example.com:80abc' }, 'port "80abc"'],
+    ['hex port', { authority: 'example.com:0x50' }, 'port "0x50"'],
+    ['empty port', { authority: 'example.com:' }, 'port ""'],
+    ['empty port after IPv6', { authority: '[::1]:' }, 'port ""'],
+    ['full-width port digits', { authority: 'example.com:８０' }, 'port "８０"'],
+    ['no port at all', { authority: 'example.com' }, 'no port given'],
+    [
+      'unknown scheme without port',
+      { authority: 'example.com', scheme: 'ftp' },
+      'scheme "ftp" has no default',
+    ],
+    ['prototype key as scheme', { authority: 'example.com', scheme: 'constructor' }, 'has no default'],
+    ['raw port out of range', { authority: 'example.com', port: 70000 }, 'port 70000 is out of range'],
+    ['raw port zero', { address: '10.0.0.1', port: 0 }, 'port 0 is out of range'],
+    ['raw port not an integer', { address: '10.0.0.1', port: 80.5 }, 'port 80.5 is out of range'],
+    // brackets and colons
+    ['unclosed bracket', { authority: '[::1:443' }, 'unclosed'],
+    ['closing bracket only', { authority: '::1]:443' }, 'unbalanced'],
+    ['bracket in the middle', { authority: 'a[b]c:443' }, 'unbalanced'],
+    ['second bracket pair', { authority: '[::1]:[443]' }, 'unbalanced'],
+    ['nested bracket', { authority: '[[::1]]:443' }, 'unbalanced'],
+    ['text after bracket', { authority: '[::1]x' }, 'not a port'],
+    ['bracketed IPv4', { authority: '[127.0.0.1]:80' }, 'is not an IPv6 address'],
+    ['bracketed name', { authority: '[example.com]:80' }, 'is not an IPv6 address'],
+    ['bracketed bad IPv6', { authority: '[1::2::3]:80' }, 'is not an IPv6 address'],
+    ['bracketed IPv6 with empty zone', { authority: '[fe80::1%]:80' }, 'is not an IPv6 address'],
+    ['unbracketed IPv6', { authority: '::1' }, 'more than one `:`'],
+    ['unbracketed IPv6 with port', { authority: '2001:db8::1:443' }, 'more than one `:`'],
+    ['two ports', { authority: 'example.com:80:443' }, 'more than one `:`'],
+    // URL and address
+    ['relative URL', { url: '/path' }, 'not an absolute URL'],
+    ['URL without //', { url: 'http:example.com' }, 'not an absolute URL'],
+    ['URL scheme starting with a digit', { url: '1http://example.com/' }, 'not an absolute URL'],
+    [
+      'invalid address',
+      { address: 'example.com', port: 443 },
+      'connection address "example.com" is not an IP address',
+    ],
+    ['empty address', { address: '', port: 443 }, 'is not an IP address'],
+    ['bracketed address', { address: '[::1]', port: 443 }, 'is not an IP address'],
+    ['address with trailing dot', { address: '10.0.0.1.', port: 443 }, 'is not an IP address'],
+  ])('%s', (_name, raw, message) => {
+    const result = run(raw);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.message).toContain(message);
+  });
+});

@@ -1,0 +1,207 @@
+/**
+ * Layers 1 (SSRF guard) and 3 (gateway routes) of PRODUCT.md §2, for the EgressGateway model of
+ * seed 001: deny policies first, then allow routes, then the gateway's `defaultPolicy`.
+ */
+import type { CompiledGateway, Snapshot } from '../compile/snapshot';
+import { findMatch, nameRuleWouldApply, type MatchHit, type MatchQuery } from '../compile/route-table';
+import { isGuardedIp, isGuardedName } from '../compile/guarded-ranges';
+import type { Agent, DecisionNote, Destination, EgressRequest, LayerResult } from './types';
+import { describeTarget } from './describe';
+
+export interface GatewayOutcome {
+  readonly results: readonly LayerResult[];
+  readonly notes: readonly DecisionNote[];
+  /** The deny policy's HTTP answer, when a deny policy decided. */
+  readonly denyResponse?: { status: number; body: string; headers: Readonly<Record<string, string>> };
+}
+
+type Selection =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'gateway'; readonly gateway: CompiledGateway }
+  | { readonly kind: 'error'; readonly result: LayerResult };
+
+function selectGateway(snapshot: Snapshot, request: EgressRequest): Selection {
+  const { gateway: wanted, listener } = request.context;
+  let gateway: CompiledGateway | undefined;
+  if (wanted !== undefined) {
+    gateway = snapshot.gateways.get(wanted);
+    if (!gateway) {
+      return {
+        kind: 'error',
+        result: deny('gateway_unknown', `request names gateway "${wanted}", which is not loaded`),
+      };
+    }
+  } else if (snapshot.gatewayCount === 0) {
+    return { kind: 'none' };
+  } else if (snapshot.soleGateway) {
+    gateway = snapshot.soleGateway;
+  } else {
+    return {
+      kind: 'error',
+      result: deny(
+        'gateway_ambiguous',
+        `request names no gateway and ${snapshot.gatewayCount} are loaded; set x-portcullis-gateway or the "gateway" context extension`,
+      ),
+    };
+  }
+  if (listener !== undefined && !gateway.listeners.has(listener)) {
+    return {
+      kind: 'error',
+      result: {
+        ...deny('listener_unknown', `gateway ${gateway.ref.name} has no listener "${listener}"`),
+        policy: gateway.ref,
+      },
+    };
+  }
+  return { kind: 'gateway', gateway };
+}
+
+function deny(reasonCode: LayerResult['reasonCode'] & string, reason: string): LayerResult {
+  return { layer: 'gateway', outcome: 'deny', reasonCode, reason };
+}
+
+const ruleOf = (hit: MatchHit) => ({ index: hit.match.ref.index, label: hit.match.ref.index });
+const routeOf = (hit: MatchHit) => ({
+  kind: hit.match.ref.kind,
+  namespace: hit.match.ref.namespace,
+  name: hit.match.ref.name,
+});
+
+/** Whether an allow hit explicitly targets the guarded destination (PRODUCT.md §2 layer 1). */
+function exempts(hit: MatchHit | undefined, guardedName: string | undefined): boolean {
+  if (!hit) return false;
+  if (hit.targetsGuarded) return true;
+  return (
+    guardedName !== undefined &&
+    hit.match.hostnames.some((p) => p.kind === 'exact' && p.suffix === guardedName)
+  );
+}
+
+export function evaluateGateway(
+  snapshot: Snapshot,
+  request: EgressRequest,
+  dest: Destination,
+  agent: Agent,
+): GatewayOutcome {
+  const selection = selectGateway(snapshot, request);
+  if (selection.kind === 'error') return { results: [selection.result], notes: [] };
+
+  const query: MatchQuery = {
+    names: dest.names,
+    ip: dest.ip,
+    port: dest.port,
+    protocol: dest.protocol,
+    listener: request.context.listener,
+    labels: agent.labels,
+  };
+  const target = describeTarget(dest);
+
+  if (selection.kind === 'none') {
+    // No gateway: the guard still stands (fail closed); routes abstain.
+    const guardedName = dest.names.find(isGuardedName);
+    const guarded = guardedName !== undefined || isGuardedAddress(dest);
+    return {
+      results: [
+        guarded
+          ? {
+              layer: 'ssrf',
+              outcome: 'deny',
+              reasonCode: 'ssrf_guard',
+              reason: `${target} is a guarded destination`,
+            }
+          : { layer: 'ssrf', outcome: 'abstain', reason: 'not a guarded destination' },
+        { layer: 'gateway', outcome: 'abstain', reason: 'no gateway is loaded' },
+      ],
+      notes: [],
+    };
+  }
+
+  const { gateway } = selection;
+  const shadow = gateway.resource.mode === 'shadow';
+  const gw = gateway.ref;
+  const results: LayerResult[] = [];
+  const notes: DecisionNote[] = [];
+  const mark = (r: LayerResult): LayerResult =>
+    shadow && r.outcome === 'deny' ? { ...r, outcome: 'audit', shadow: true } : r;
+
+  const allowHit = findMatch(gateway.allow, query);
+
+  // Layer 1: SSRF guard.
+  const guardedName = gateway.resource.ssrfGuard ? dest.names.find(isGuardedName) : undefined;
+  const guarded = gateway.resource.ssrfGuard && (guardedName !== undefined || isGuardedAddress(dest));
+  if (guarded && !exempts(allowHit, guardedName)) {
+    results.push(
+      mark({
+        layer: 'ssrf',
+        outcome: 'deny',
+        reasonCode: 'ssrf_guard',
+        reason: `${target} is loopback, link-local, metadata or unspecified, and no route of gateway ${gw.name} targets it explicitly`,
+        policy: gw,
+      }),
+    );
+  } else {
+    results.push({
+      layer: 'ssrf',
+      outcome: 'abstain',
+      reason: guarded ? 'guarded destination targeted explicitly by a route' : 'not a guarded destination',
+    });
+  }
+
+  // Layer 3: deny policies, then allow routes, then the default.
+  const denyHit =
+    findMatch(gateway.deny, query) ??
+    (dest.embeddedIpv4 ? findMatch(gateway.deny, { ...query, ip: dest.embeddedIpv4 }) : undefined);
+  if (dest.names.length === 0 && nameRuleWouldApply(gateway.deny, query)) notes.push('no_name_binding');
+
+  let denyResponse: GatewayOutcome['denyResponse'];
+  if (denyHit?.match.deny) {
+    const { policy, response } = denyHit.match.deny;
+    denyResponse = { status: response.statusCode, body: response.message, headers: response.headers };
+    results.push(
+      mark({
+        layer: 'gateway',
+        outcome: 'deny',
+        reasonCode: 'deny_policy',
+        reason: `${target} matches route ${denyHit.match.ref.name} ${denyHit.match.ref.index}, inverted by deny policy ${policy.name}`,
+        policy: { kind: policy.kind, namespace: policy.namespace, name: policy.name },
+        rule: ruleOf(denyHit),
+      }),
+    );
+  } else if (allowHit) {
+    results.push({
+      layer: 'gateway',
+      outcome: 'allow',
+      reasonCode: 'route_allowed',
+      reason: `${target} allowed by route ${allowHit.match.ref.name} ${allowHit.match.ref.index} on gateway ${gw.name}`,
+      policy: routeOf(allowHit),
+      rule: ruleOf(allowHit),
+    });
+  } else if (gateway.resource.defaultPolicy === 'allow-all') {
+    results.push({
+      layer: 'gateway',
+      outcome: 'allow',
+      reasonCode: 'gateway_default_allow',
+      reason: `no route matched ${target}; gateway ${gw.name} defaults to allow-all`,
+      policy: gw,
+    });
+  } else {
+    results.push(
+      mark({
+        layer: 'gateway',
+        outcome: 'deny',
+        reasonCode: 'gateway_default_deny',
+        reason: `no route of gateway ${gw.name} allows ${target}${request.context.listener ? ` on listener ${request.context.listener}` : ''}`,
+        policy: gw,
+      }),
+    );
+  }
+  if (shadow && results.some((r) => r.shadow)) notes.push('shadow');
+  return denyResponse && !shadow ? { results, notes, denyResponse } : { results, notes };
+}
+
+function isGuardedAddress(dest: Destination): boolean {
+  return (
+    (dest.ip !== undefined && isGuardedIp(dest.ip)) ||
+    (dest.embeddedIpv4 !== undefined && isGuardedIp(dest.embeddedIpv4))
+  );
+}

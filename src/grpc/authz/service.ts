@@ -1,0 +1,97 @@
+/**
+ * The `envoy.service.auth.v3.Authorization/Check` handler. Whatever happens, the caller gets a
+ * normal `CheckResponse`: a gRPC error status or an empty response would let Envoy decide by its
+ * own failure mode, and an empty response even means allow (envoy-contract.md §0 items 1–2).
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { Decision, EgressRequest } from '../../engine/types';
+import type { CheckRequest, CheckResponse } from '../protos';
+import type { CheckCallMeta, CheckSurface } from './check-request';
+import { checkSurface, toEgressRequest } from './check-request';
+import { fallbackCheckResponse, toCheckResponse } from './check-response';
+
+export interface AuthzDeps {
+  decide(request: EgressRequest): Decision;
+  /** A deny with reason code `invalid_request` for a CheckRequest that cannot be translated. */
+  decideInvalid(message: string, surface: CheckSurface): Decision;
+  /** A deny with reason code `internal_error`; without it (or if it throws) a fixed deny is sent. */
+  decideError?(err: unknown, surface: CheckSurface): Decision;
+  /**
+   * Audit hook; it sees every decision, including those for calls cancelled meanwhile. `request` is
+   * absent when the CheckRequest could not be translated.
+   */
+  onDecision?(decision: Decision, request: EgressRequest | undefined, surface: CheckSurface): void;
+  /** Failures that did not change the answer (audit hook errors) or forced the fixed deny. */
+  onError?(err: unknown): void;
+}
+
+/** Call metadata Envoy adds per listener with `grpc_service.initial_metadata` (§4.2). */
+export const CALL_METADATA = {
+  gateway: 'x-portcullis-gateway',
+  listener: 'x-portcullis-listener',
+  agent: 'x-portcullis-agent',
+  mode: 'x-portcullis-mode',
+} as const;
+
+export function readCallMeta(metadata: grpc.Metadata): CheckCallMeta {
+  const meta: { -readonly [K in keyof CheckCallMeta]: CheckCallMeta[K] } = {};
+  for (const key of Object.keys(CALL_METADATA) as (keyof typeof CALL_METADATA)[]) {
+    const value = metadata.get(CALL_METADATA[key])[0];
+    if (typeof value === 'string' && value !== '') meta[key] = value;
+  }
+  return meta;
+}
+
+export function createAuthzHandler(deps: AuthzDeps): grpc.handleUnaryCall<CheckRequest, CheckResponse> {
+  return (call, callback) => {
+    const response = answer(deps, call.request, call);
+    // Envoy has given up on a cancelled call (its timeout already applied); nothing to send.
+    if (call.cancelled) return;
+    try {
+      callback(null, response);
+    } catch (err) {
+      deps.onError?.(err);
+    }
+  };
+}
+
+function answer(
+  deps: AuthzDeps,
+  check: CheckRequest,
+  call: { readonly metadata: grpc.Metadata },
+): CheckResponse {
+  let surface: CheckSurface = 'check-http';
+  let request: EgressRequest | undefined;
+  let decision: Decision;
+  try {
+    surface = checkSurface(check);
+    const translated = toEgressRequest(check, readCallMeta(call.metadata));
+    if (translated.ok) {
+      request = translated.request;
+      decision = deps.decide(request);
+    } else {
+      decision = deps.decideInvalid(translated.message, surface);
+    }
+  } catch (err) {
+    deps.onError?.(err);
+    try {
+      if (deps.decideError === undefined) return fallbackCheckResponse(surface, 'internal error');
+      decision = deps.decideError(err, surface);
+    } catch (again) {
+      deps.onError?.(again);
+      return fallbackCheckResponse(surface, 'internal error');
+    }
+  }
+
+  try {
+    deps.onDecision?.(decision, request, surface);
+  } catch (err) {
+    deps.onError?.(err);
+  }
+  try {
+    return toCheckResponse(decision, surface);
+  } catch (err) {
+    deps.onError?.(err);
+    return fallbackCheckResponse(surface, 'internal error');
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The gRPC server Envoy talks to: Authorization (always), ExternalProcessor (when given) and
+ * Health on one h2c port (PRODUCT.md §3, default 9191).
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { HealthService } from './health';
+import type { CheckRequest, CheckResponse, ProcessingRequest, ProcessingResponse } from './protos';
+import {
+  authorizationServiceDefinition,
+  externalProcessorServiceDefinition,
+  healthServiceDefinition,
+} from './protos';
+
+export interface GrpcServerParts {
+  readonly authz: grpc.handleUnaryCall<CheckRequest, CheckResponse>;
+  /**
+   * Prefer the whole `HealthService`: then `shutdown` reports NOT_SERVING and ends Watch streams,
+   * which would otherwise hold `tryShutdown` open for the full grace period.
+   */
+  readonly health: HealthService | grpc.UntypedServiceImplementation;
+  readonly extproc?: grpc.handleBidiStreamingCall<ProcessingRequest, ProcessingResponse>;
+  readonly options?: grpc.ServerOptions;
+}
+
+export interface GrpcServer {
+  readonly server: grpc.Server;
+  /** Resolves with the bound port (useful with port 0). */
+  listen(host: string, port: number): Promise<number>;
+  /**
+   * Reports NOT_SERVING, ends Watch streams, lets in-flight calls finish, and force-closes whatever
+   * is left after `graceMs`.
+   */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export function createGrpcServer(parts: GrpcServerParts): GrpcServer {
+  const server = new grpc.Server(parts.options);
+  server.addService(tolerantCheckDefinition(), { Check: parts.authz });
+  const health = isHealthService(parts.health) ? parts.health : undefined;
+  server.addService(
+    healthServiceDefinition,
+    health?.implementation ?? (parts.health as grpc.UntypedServiceImplementation),
+  );
+  if (parts.extproc !== undefined) {
+    server.addService(externalProcessorServiceDefinition, { Process: parts.extproc });
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    server,
+    listen(host, port) {
+      const target = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+      return new Promise((resolve, reject) => {
+        server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+          if (err) reject(err);
+          else resolve(bound);
+        });
+      });
+    },
+    shutdown(graceMs) {
+      stopping ??= new Promise<void>((resolve) => {
+        health?.setServing(false);
+        health?.endWatches();
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      return stopping;
+    },
+  };
+}
+
+/**
+ * grpc-js answers bytes it cannot decode with its own INTERNAL error, which Envoy treats through
+ * `failure_mode_allow` rather than as a denial (envoy-contract.md §0 item 2). Decoding failures
+ * become an empty CheckRequest instead, which the handler denies as `invalid_request`.
+ */
+function tolerantCheckDefinition(): grpc.ServiceDefinition {
+  const check = authorizationServiceDefinition.Check!;
+  return {
+    ...authorizationServiceDefinition,
+    Check: {
+      ...check,
+      requestDeserialize: (bytes: Buffer): CheckRequest => {
+        try {
+          return check.requestDeserialize(bytes) as CheckRequest;
+        } catch {
+          return {};
+        }
+      },
+    },
+  };
+}
+
+function isHealthService(value: GrpcServerParts['health']): value is HealthService {
+  return typeof (value as Partial<HealthService>).endWatches === 'function' && 'implementation' in value;
+}

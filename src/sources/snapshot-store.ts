@@ -1,0 +1,122 @@
+/**
+ * Holds the current Snapshot and replaces it atomically (STYLE.md habit 6).
+ *
+ * A reload reads and validates everything, compiles a complete new Snapshot, and only then swaps
+ * one reference. Requests read `current()` once, so each sees one whole snapshot, old or new. An
+ * invalid change keeps the last good snapshot and is reported in `status()`. Reloads never overlap:
+ * a trigger during a reload schedules exactly one more.
+ */
+import type { Issue, Resource } from '../policy/types';
+import { compileSnapshot, type Snapshot } from '../compile/snapshot';
+
+export interface LoadResult {
+  readonly resources: readonly Resource[];
+  readonly issues: readonly Issue[];
+}
+
+export type ReloadResult =
+  | { readonly ok: true; readonly version: number; readonly warnings: readonly Issue[] }
+  | { readonly ok: false; readonly issues: readonly Issue[]; readonly keptVersion: number };
+
+export interface SnapshotStatus {
+  readonly version: number;
+  readonly loadedAt: string | null;
+  readonly resources: Readonly<Record<string, number>>;
+  readonly warnings: readonly Issue[];
+  readonly reloads: number;
+  readonly reloadErrors: number;
+  /** Problems of the most recent failed reload, cleared by the next good one. */
+  readonly lastError: { readonly at: string; readonly issues: readonly Issue[] } | null;
+}
+
+export interface SnapshotStore {
+  current(): Snapshot | undefined;
+  reload(): Promise<ReloadResult>;
+  status(): SnapshotStatus;
+  onReload(listener: (result: ReloadResult) => void): void;
+}
+
+export function createSnapshotStore(deps: {
+  load: () => Promise<LoadResult>;
+  now?: () => Date;
+}): SnapshotStore {
+  const now = deps.now ?? (() => new Date());
+  let snapshot: Snapshot | undefined;
+  let loadedAt: string | null = null;
+  let warnings: readonly Issue[] = [];
+  let reloads = 0;
+  let reloadErrors = 0;
+  let lastError: SnapshotStatus['lastError'] = null;
+  let running: Promise<ReloadResult> | undefined;
+  let again: Promise<ReloadResult> | undefined;
+  const listeners: ((r: ReloadResult) => void)[] = [];
+
+  async function attempt(): Promise<ReloadResult> {
+    let result: ReloadResult;
+    try {
+      const { resources, issues } = await deps.load();
+      const errors = issues.filter((i) => i.severity === 'error');
+      if (errors.length > 0) {
+        result = { ok: false, issues, keptVersion: snapshot?.version ?? 0 };
+      } else {
+        const at = now();
+        const next = compileSnapshot(resources, {
+          version: (snapshot?.version ?? 0) + 1,
+          createdAt: at.toISOString(),
+        });
+        snapshot = next;
+        loadedAt = at.toISOString();
+        warnings = issues;
+        lastError = null;
+        result = { ok: true, version: next.version, warnings: issues };
+      }
+    } catch (err) {
+      const issue: Issue = {
+        code: 'POLICY_LOAD_FAILED',
+        file: '',
+        line: 0,
+        path: '',
+        message: err instanceof Error ? err.message : String(err),
+        severity: 'error',
+      };
+      result = { ok: false, issues: [issue], keptVersion: snapshot?.version ?? 0 };
+    }
+    reloads++;
+    if (!result.ok) {
+      reloadErrors++;
+      lastError = { at: now().toISOString(), issues: result.issues };
+    }
+    for (const l of listeners) l(result);
+    return result;
+  }
+
+  function reload(): Promise<ReloadResult> {
+    if (!running) {
+      running = attempt().finally(() => {
+        running = undefined;
+      });
+      return running;
+    }
+    // One more reload after the running one covers every trigger that arrives meanwhile.
+    again ??= running.then(() => {
+      again = undefined;
+      return reload();
+    });
+    return again;
+  }
+
+  return {
+    current: () => snapshot,
+    reload,
+    onReload: (l) => void listeners.push(l),
+    status: () => ({
+      version: snapshot?.version ?? 0,
+      loadedAt,
+      resources: snapshot?.counts ?? {},
+      warnings,
+      reloads,
+      reloadErrors,
+      lastError,
+    }),
+  };
+}
