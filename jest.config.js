@@ -11,4 +11,6 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 30000,
+  // Sets PORTCULLIS_E2E_DOCKER: the end-to-end suites run only when a container engine answers.
+  globalSetup: '<rootDir>/test/e2e/docker-probe.js',
 };

@@ -33,7 +33,8 @@ export interface SnapshotStore {
   current(): Snapshot | undefined;
   reload(): Promise<ReloadResult>;
   status(): SnapshotStatus;
-  onReload(listener: (result: ReloadResult) => void): void;
+  /** Subscribe to reload results; returns the unsubscribe function. */
+  onReload(listener: (result: ReloadResult) => void): () => void;
 }
 
 export function createSnapshotStore(deps: {
@@ -108,7 +109,13 @@ export function createSnapshotStore(deps: {
   return {
     current: () => snapshot,
     reload,
-    onReload: (l) => void listeners.push(l),
+    onReload(l) {
+      listeners.push(l);
+      return () => {
+        const i = listeners.indexOf(l);
+        if (i >= 0) listeners.splice(i, 1);
+      };
+    },
     status: () => ({
       version: snapshot?.version ?? 0,
       loadedAt,

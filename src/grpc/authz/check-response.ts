@@ -89,6 +89,7 @@ function decisionMetadata(decision: Decision): ProtoStruct {
     verdict: { stringValue: decision.verdict },
     reason_code: { stringValue: decision.reasonCode },
     enforced: { boolValue: decision.enforced },
+    snapshot_version: { numberValue: decision.snapshotVersion },
   };
   if (decision.rule !== undefined) fields['rule'] = { stringValue: decision.rule.label };
   if (decision.policy !== undefined) {

@@ -1,0 +1,268 @@
+/**
+ * Kubernetes label selectors: validation of the raw YAML shape, and compilation to a predicate.
+ *
+ * Validation lives here rather than in `policy/` because the compiler is its second user: selectors
+ * built in code (admin API, tests) go through the same rules. Semantics and messages follow
+ * apimachinery (`metav1.LabelSelectorAsSelector`, `validation.IsQualifiedName`, `IsValidLabelValue`)
+ * so that a manifest that `kubectl apply` accepts is accepted here and the other way round.
+ */
+import type { LabelSelector, LabelSelectorRequirement } from '../policy/values';
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface SelectorProblem {
+  readonly path: string;
+  readonly message: string;
+  readonly fix?: string;
+}
+
+const OPERATORS: readonly LabelSelectorRequirement['operator'][] = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
+const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const NAME_RULE = "alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric";
+
+const matchAll = (): boolean => true;
+
+/**
+ * Compiles a validated selector. matchLabels and every requirement must all hold; `NotIn` and
+ * `DoesNotExist` hold when the key is absent; an empty selector matches everything. Only own
+ * properties of `labels` count, so a key such as `constructor` is never found on the prototype.
+ */
+export function compileSelector(sel: LabelSelector): (labels: Labels) => boolean {
+  const keys = Object.keys(sel.matchLabels);
+  const wanted = keys.map((k) => sel.matchLabels[k] as string);
+  const reqs = sel.matchExpressions.map((r) => ({ key: r.key, op: r.operator, values: new Set(r.values) }));
+  if (keys.length === 0 && reqs.length === 0) return matchAll;
+  return (labels) => {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
+      if (!Object.hasOwn(labels, k) || labels[k] !== wanted[i]) return false;
+    }
+    for (const r of reqs) {
+      const present = Object.hasOwn(labels, r.key);
+      switch (r.op) {
+        case 'In':
+          if (!present || !r.values.has(labels[r.key] as string)) return false;
+          break;
+        case 'NotIn':
+          if (present && r.values.has(labels[r.key] as string)) return false;
+          break;
+        case 'Exists':
+          if (!present) return false;
+          break;
+        case 'DoesNotExist':
+          if (present) return false;
+          break;
+      }
+    }
+    return true;
+  };
+}
+
+/**
+ * Checks a selector as written in a manifest and reports every problem with its path. `selector`
+ * is returned (frozen) only when there are none. Absence is the caller's call: Kubernetes reads a
+ * missing selector as "nothing" in some fields and "everything" in others, so `undefined` and `null`
+ * are reported here rather than guessed.
+ */
+export function validateSelector(
+  raw: unknown,
+  path: string,
+): { selector?: LabelSelector; problems: SelectorProblem[] } {
+  const problems: SelectorProblem[] = [];
+  if (!isObject(raw)) {
+    problems.push({
+      path,
+      message: `must be a label selector object, got ${describe(raw)}`,
+      fix: 'write {} to select everything, or give matchLabels and/or matchExpressions',
+    });
+    return { problems };
+  }
+  for (const field of Object.keys(raw)) {
+    if (field === 'matchLabels' || field === 'matchExpressions') continue;
+    problems.push({
+      path: join(path, field),
+      message: `unknown field "${field}" in a label selector`,
+      fix: `a selector has only matchLabels and matchExpressions; to select on the label "${field}", move it under matchLabels`,
+    });
+  }
+  const matchLabels = validateMatchLabels(raw['matchLabels'], join(path, 'matchLabels'), problems);
+  const matchExpressions = validateExpressions(
+    raw['matchExpressions'],
+    join(path, 'matchExpressions'),
+    problems,
+  );
+  if (problems.length > 0) return { problems };
+  return { selector: Object.freeze({ matchLabels, matchExpressions }), problems };
+}
+
+function validateMatchLabels(raw: unknown, path: string, problems: SelectorProblem[]): Labels {
+  if (raw === undefined || raw === null) return Object.freeze({});
+  if (!isObject(raw)) {
+    problems.push({ path, message: `must be a map of label keys to values, got ${describe(raw)}` });
+    return {};
+  }
+  const entries: [string, string][] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    const at = join(path, key);
+    checkKey(key, at, problems);
+    if (typeof value !== 'string') {
+      problems.push({
+        path: at,
+        message: `label value must be a string, got ${describe(value)}`,
+        ...(typeof value === 'number' || typeof value === 'boolean'
+          ? { fix: `quote it: ${key}: "${String(value)}"` }
+          : {}),
+      });
+      continue;
+    }
+    checkValue(value, at, problems);
+    entries.push([key, value]);
+  }
+  return Object.freeze(Object.fromEntries(entries));
+}
+
+function validateExpressions(
+  raw: unknown,
+  path: string,
+  problems: SelectorProblem[],
+): readonly LabelSelectorRequirement[] {
+  if (raw === undefined || raw === null) return Object.freeze([]);
+  if (!Array.isArray(raw)) {
+    problems.push({ path, message: `must be a list of requirements, got ${describe(raw)}` });
+    return [];
+  }
+  const out: LabelSelectorRequirement[] = [];
+  raw.forEach((item: unknown, i) => {
+    const req = validateRequirement(item, `${path}[${i}]`, problems);
+    if (req !== undefined) out.push(req);
+  });
+  return Object.freeze(out);
+}
+
+function validateRequirement(
+  raw: unknown,
+  path: string,
+  problems: SelectorProblem[],
+): LabelSelectorRequirement | undefined {
+  if (!isObject(raw)) {
+    problems.push({ path, message: `must be {key, operator, values}, got ${describe(raw)}` });
+    return undefined;
+  }
+  const before = problems.length;
+  for (const field of Object.keys(raw)) {
+    if (field !== 'key' && field !== 'operator' && field !== 'values') {
+      problems.push({ path: join(path, field), message: `unknown field "${field}" in a requirement` });
+    }
+  }
+  const { key, operator, values } = raw;
+  if (typeof key !== 'string') {
+    problems.push({ path: join(path, 'key'), message: `key must be a string, got ${describe(key)}` });
+  } else {
+    checkKey(key, join(path, 'key'), problems);
+  }
+  const op = OPERATORS.find((o) => o === operator);
+  if (op === undefined) {
+    const near = OPERATORS.find(
+      (o) => typeof operator === 'string' && o.toLowerCase() === operator.toLowerCase(),
+    );
+    problems.push({
+      path: join(path, 'operator'),
+      message: `unknown operator ${describe(operator)}`,
+      fix:
+        near !== undefined
+          ? `operators are case-sensitive: write ${near}`
+          : `use one of ${OPERATORS.join(', ')}`,
+    });
+  }
+  const list = checkValues(values, op, join(path, 'values'), problems);
+  if (problems.length > before || op === undefined || typeof key !== 'string') return undefined;
+  return Object.freeze({ key, operator: op, values: list });
+}
+
+function checkValues(
+  raw: unknown,
+  op: LabelSelectorRequirement['operator'] | undefined,
+  path: string,
+  problems: SelectorProblem[],
+): readonly string[] {
+  const list = raw === undefined || raw === null ? [] : raw;
+  if (!Array.isArray(list)) {
+    problems.push({ path, message: `values must be a list of strings, got ${describe(raw)}` });
+    return [];
+  }
+  if ((op === 'In' || op === 'NotIn') && list.length === 0) {
+    problems.push({ path, message: `operator ${op} needs at least one value` });
+  }
+  if ((op === 'Exists' || op === 'DoesNotExist') && list.length > 0) {
+    problems.push({
+      path,
+      message: `operator ${op} takes no values`,
+      fix: `remove values, or use ${op === 'Exists' ? 'In' : 'NotIn'} to compare against them`,
+    });
+  }
+  const out: string[] = [];
+  list.forEach((v: unknown, i) => {
+    if (typeof v !== 'string') {
+      problems.push({ path: `${path}[${i}]`, message: `value must be a string, got ${describe(v)}` });
+    } else {
+      checkValue(v, `${path}[${i}]`, problems);
+      out.push(v);
+    }
+  });
+  return Object.freeze(out);
+}
+
+/** A qualified name: optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */
+function checkKey(key: string, path: string, problems: SelectorProblem[]): void {
+  const slash = key.indexOf('/');
+  const name = slash < 0 ? key : key.slice(slash + 1);
+  if (slash >= 0) {
+    const prefix = key.slice(0, slash);
+    if (prefix.length === 0) {
+      problems.push({ path, message: `label key "${key}": prefix part must be non-empty` });
+    } else if (prefix.length > 253) {
+      problems.push({ path, message: `label key "${key}": prefix part must be no more than 253 characters` });
+    } else if (!DNS_SUBDOMAIN.test(prefix)) {
+      problems.push({
+        path,
+        message: `label key "${key}": prefix part must be a lowercase DNS subdomain (e.g. example.com)`,
+      });
+    }
+  }
+  if (name.length === 0) {
+    problems.push({ path, message: `label key "${key}": name part must be non-empty` });
+  } else if (name.length > 63) {
+    problems.push({ path, message: `label key "${key}": name part must be no more than 63 characters` });
+  } else if (!NAME.test(name)) {
+    const extra = name.includes('/') ? '; a key has at most one "/"' : '';
+    problems.push({ path, message: `label key "${key}": name part must consist of ${NAME_RULE}${extra}` });
+  }
+}
+
+function checkValue(value: string, path: string, problems: SelectorProblem[]): void {
+  if (value.length > 63) {
+    problems.push({ path, message: `label value "${value}" must be no more than 63 characters` });
+  } else if (value !== '' && !NAME.test(value)) {
+    problems.push({ path, message: `label value "${value}" must be empty or consist of ${NAME_RULE}` });
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+/** `a.b` for identifier-like fields, `a["app.kubernetes.io/name"]` for anything else. */
+function join(path: string, field: string): string {
+  if (path === '' && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(field)) return field;
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(field) ? `${path}.${field}` : `${path}[${JSON.stringify(field)}]`;
+}
