@@ -80,6 +80,39 @@ function agentRef(agent: Agent): Decision['agent'] {
   return { name: agent.name, namespace: agent.namespace, identifiedBy: agent.identifiedBy };
 }
 
+/**
+ * The one place a Decision is built. Every field is always present and in the same order, so
+ * all decisions share one hidden class: on the hot path this is measurably cheaper than spreads.
+ */
+function make(
+  base: Base,
+  verdict: Decision['verdict'],
+  enforced: boolean,
+  from: Pick<LayerResult, 'layer' | 'reasonCode' | 'reason' | 'policy' | 'rule'>,
+  reason: string,
+  response: DenyHttpResponse,
+  destination: Destination | undefined,
+  notes: readonly DecisionNote[],
+  trace: readonly LayerResult[],
+): Decision {
+  return {
+    id: base.id,
+    verdict,
+    enforced,
+    layer: from.layer,
+    reasonCode: from.reasonCode ?? 'internal_error',
+    reason,
+    policy: from.policy,
+    rule: from.rule,
+    response,
+    destination,
+    agent: base.agent,
+    notes,
+    trace,
+    snapshotVersion: base.snapshotVersion,
+  };
+}
+
 function denied(
   base: Base,
   layer: Layer,
@@ -89,18 +122,18 @@ function denied(
   notes: readonly DecisionNote[],
   destination?: Destination,
 ): Decision {
-  return {
-    ...base,
-    verdict: 'deny',
-    enforced: true,
-    layer,
-    reasonCode,
+  const result: LayerResult = { layer, outcome: 'deny', reasonCode, reason };
+  return make(
+    base,
+    'deny',
+    true,
+    result,
     reason,
-    response: defaultDenyResponse(reasonCode, reason),
-    ...(destination ? { destination } : {}),
+    defaultDenyResponse(reasonCode, reason),
+    destination,
     notes,
-    trace: trace.length > 0 ? trace : [{ layer, outcome: 'deny', reasonCode, reason }],
-  };
+    trace.length > 0 ? trace : [result],
+  );
 }
 
 function combine(
@@ -110,44 +143,32 @@ function combine(
   notes: readonly DecisionNote[],
   policyResponse: DenyHttpResponse | undefined,
 ): Decision {
-  const firstDeny = trace.find((r) => r.outcome === 'deny');
-  if (firstDeny) {
-    const reasonCode = firstDeny.reasonCode ?? 'internal_error';
-    const response =
-      reasonCode === 'deny_policy' && policyResponse
-        ? policyResponse
-        : defaultDenyResponse(reasonCode, firstDeny.reason);
-    return {
-      ...base,
-      verdict: 'deny',
-      enforced: true,
-      layer: firstDeny.layer,
-      reasonCode,
-      reason: firstDeny.reason,
-      ...pick(firstDeny),
-      response,
-      destination: dest,
-      notes,
-      trace,
-    };
+  let allow: LayerResult | undefined;
+  let shadowDeny: LayerResult | undefined;
+  for (const r of trace) {
+    if (r.outcome === 'deny') {
+      const response =
+        r.reasonCode === 'deny_policy' && policyResponse
+          ? policyResponse
+          : defaultDenyResponse(r.reasonCode ?? 'internal_error', r.reason);
+      return make(base, 'deny', true, r, r.reason, response, dest, notes, trace);
+    }
+    if (r.shadow === true) shadowDeny ??= r;
+    else if (r.outcome === 'allow' || r.outcome === 'audit') allow ??= r;
   }
-  const shadowDeny = trace.find((r) => r.shadow === true);
   if (shadowDeny) {
-    return {
-      ...base,
-      verdict: 'allow',
-      enforced: false,
-      layer: shadowDeny.layer,
-      reasonCode: shadowDeny.reasonCode ?? 'internal_error',
-      reason: `[shadow] would deny — ${shadowDeny.reason}`,
-      ...pick(shadowDeny),
-      response: ALLOWED,
-      destination: dest,
+    return make(
+      base,
+      'allow',
+      false,
+      shadowDeny,
+      `[shadow] would deny — ${shadowDeny.reason}`,
+      ALLOWED,
+      dest,
       notes,
       trace,
-    };
+    );
   }
-  const allow = trace.find((r) => r.outcome === 'allow' || r.outcome === 'audit');
   if (!allow) {
     return denied(
       base,
@@ -159,21 +180,5 @@ function combine(
       dest,
     );
   }
-  return {
-    ...base,
-    verdict: 'allow',
-    enforced: true,
-    layer: allow.layer,
-    reasonCode: allow.reasonCode ?? 'internal_error',
-    reason: allow.reason,
-    ...pick(allow),
-    response: ALLOWED,
-    destination: dest,
-    notes,
-    trace,
-  };
-}
-
-function pick(r: LayerResult): Pick<Decision, 'policy' | 'rule'> {
-  return { ...(r.policy ? { policy: r.policy } : {}), ...(r.rule ? { rule: r.rule } : {}) };
+  return make(base, 'allow', true, allow, allow.reason, ALLOWED, dest, notes, trace);
 }

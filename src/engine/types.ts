@@ -170,12 +170,12 @@ export interface Decision {
   readonly reasonCode: ReasonCode;
   /** Human reason; shadow ones read `[shadow] would deny — …`. */
   readonly reason: string;
-  readonly policy?: ResourceRef;
-  readonly rule?: RuleRef;
+  readonly policy?: ResourceRef | undefined;
+  readonly rule?: RuleRef | undefined;
   /** The HTTP answer for a deny on HTTP/CONNECT surfaces (403 unless a deny policy says otherwise). */
   readonly response: DenyHttpResponse;
   /** Absent only when the destination could not be parsed. */
-  readonly destination?: Destination;
+  readonly destination?: Destination | undefined;
   readonly agent: AgentRef;
   readonly notes: readonly DecisionNote[];
   readonly trace: readonly LayerResult[];

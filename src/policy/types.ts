@@ -5,7 +5,7 @@
  * parsed into the values of `values.ts`, defaults are filled in, and aliases of other API groups
  * (clrk.apoxy.dev, policies.mirrord.metalbear.co) are folded into one shape. Objects are frozen.
  */
-import type { CidrBlock, HostPattern, LabelSelector, PortRange, Protocol } from './values';
+import type { Cidr, CidrBlock, HostPattern, IpAddress, LabelSelector, PortRange, Protocol } from './values';
 
 /** Our own API group; the seed groups are accepted as aliases of the same model. */
 export const NATIVE_GROUP = 'egress.portcullis.dev';
@@ -96,7 +96,114 @@ export interface EgressDenyPolicy {
   readonly denyResponse: DenyResponse;
 }
 
-export type Resource = EgressGateway | EgressL4Route | EgressDenyPolicy;
+/** One `network.outgoing.allow/block` rule of seed 000; every given field must hold. */
+export interface MirrordRule {
+  readonly ipBlock?: CidrBlock;
+  /** Regular expression source, matched with re2 against the normalised destination name. */
+  readonly hostname?: string;
+  /** Empty: any port and protocol. */
+  readonly ports: readonly { readonly protocol: Protocol; readonly port: number }[];
+}
+
+/** `MirrordPolicy` (namespaced) and `MirrordClusterPolicy` (everywhere), seed 000. */
+export interface MirrordPolicy {
+  readonly kind: 'MirrordPolicy' | 'MirrordClusterPolicy';
+  readonly meta: ResourceMeta;
+  /** Absent: every agent in scope. */
+  readonly selector?: LabelSelector;
+  /** Glob over agent names (`*` any run of characters, `?` one). Absent: every agent. */
+  readonly targetPath?: string;
+  readonly allow: readonly MirrordRule[];
+  readonly block: readonly MirrordRule[];
+}
+
+/** One entry of a firewall rule's list: a CIDR, an IP literal or a host name (seeds 002/004). */
+export type FirewallEntry =
+  | { readonly kind: 'cidr'; readonly cidr: Cidr; readonly text: string }
+  | { readonly kind: 'ip'; readonly ip: IpAddress; readonly text: string }
+  | { readonly kind: 'host'; readonly pattern: HostPattern; readonly text: string };
+
+export interface FirewallRule {
+  readonly label: string;
+  /** `egress` or `` (all stages) apply here; other stages are kept but never match egress. */
+  readonly stage: string;
+  readonly verdict: 'allow' | 'deny' | 'audit';
+  readonly allow: readonly FirewallEntry[];
+  readonly deny: readonly FirewallEntry[];
+  /**
+   * Set only for rules stored before validation-on-save (admin store): the list could not be read.
+   * A deny rule with a broken list still gates everything; an allow rule with one never fires.
+   */
+  readonly brokenList?: string;
+}
+
+/** `EgressFirewallPolicy` (seeds 002/004): ordered rules, first in-scope rule wins. */
+export interface EgressFirewallPolicy {
+  readonly kind: 'EgressFirewallPolicy';
+  readonly meta: ResourceMeta;
+  readonly rules: readonly FirewallRule[];
+  readonly defaultVerdict: 'allow' | 'deny' | 'audit';
+  /** Denies become audit records reading `[shadow] would deny — …`. */
+  readonly shadow: boolean;
+  /** The policy for agents whose key names none (at most one per snapshot). */
+  readonly workspaceDefault: boolean;
+  readonly enabled: boolean;
+}
+
+export interface DomainEntry {
+  readonly pattern: HostPattern;
+  readonly reason: string;
+  /** Only agents identified by a key or an mTLS principal are allowed by this entry. */
+  readonly requireAuth: boolean;
+}
+
+/** `EgressNamespace` (seed 003): one node of the hierarchy; children may only narrow. */
+export interface EgressNamespace {
+  readonly kind: 'EgressNamespace';
+  readonly meta: ResourceMeta;
+  /** `prod`, `prod/payments`, `prod/payments/eu-west`. */
+  readonly path: string;
+  readonly description: string;
+  /** Absent: this namespace does not restrict. Empty: quarantined (allows nothing). */
+  readonly allowedDomains?: readonly HostPattern[];
+  readonly blockedDomains: readonly HostPattern[];
+}
+
+/** `EgressDomainList` (seed 003): the global allow and block lists; block wins. */
+export interface EgressDomainList {
+  readonly kind: 'EgressDomainList';
+  readonly meta: ResourceMeta;
+  readonly allow: readonly DomainEntry[];
+  readonly block: readonly DomainEntry[];
+}
+
+/** `EgressAgent`: who an agent is and how it is recognised. */
+export interface EgressAgent {
+  readonly kind: 'EgressAgent';
+  readonly meta: ResourceMeta;
+  /** EgressNamespace path the agent belongs to; `` is the root. */
+  readonly namespacePath: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** EgressFirewallPolicy attached to this agent's key. */
+  readonly firewallPolicy?: string;
+  /** Name Envoy sends as the `agent` context extension or `x-portcullis-agent` metadata. */
+  readonly contextName: string;
+  /** mTLS principals (URI SANs such as `spiffe://cluster.local/ns/a/sa/b`). */
+  readonly principals: readonly string[];
+  /** SHA-256 (lower-case hex) of each key the agent may present; keys themselves are never stored. */
+  readonly keySha256: readonly string[];
+  readonly sourceCIDRs: readonly Cidr[];
+}
+
+export type Resource =
+  | EgressGateway
+  | EgressL4Route
+  | EgressDenyPolicy
+  | MirrordPolicy
+  | EgressFirewallPolicy
+  | EgressNamespace
+  | EgressDomainList
+  | EgressAgent;
 export type ResourceKind = Resource['kind'];
 
 /** One problem found while loading or validating, with enough to locate and fix it. */

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { startService, type RunningService } from '../../src/cli/serve';
 import { createLogger } from '../../src/telemetry/logger';
 import type { ServeConfig } from '../../src/config/serve-config';
+import type { CheckRequest, CheckResponse } from '../../src/grpc/protos';
 import {
   absoluteGetRequest,
   connectAsEnvoy,
@@ -108,10 +109,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const field = (
-  res: { dynamic_metadata?: { fields?: Record<string, Record<string, unknown>> } },
-  key: string,
-) => res.dynamic_metadata?.fields?.[key];
+const field = (res: CheckResponse, key: string): Record<string, unknown> | undefined =>
+  res.dynamic_metadata?.fields?.[key] as Record<string, unknown> | undefined;
 
 describe('HTTP filter, explicit proxy CONNECT', () => {
   it('allows: status 0, decision id header with append false, credential removed, metadata', async () => {
@@ -180,8 +179,10 @@ describe('HTTP filter, explicit proxy CONNECT', () => {
   });
 
   it('takes gateway and listener from context_extensions too', async () => {
-    const req = connectRequest('10.20.1.5:5432');
-    req.attributes!.context_extensions = { gateway: 'agents', listener: 'tcp-out' };
+    const base = connectRequest('10.20.1.5:5432');
+    const req: CheckRequest = {
+      attributes: { ...base.attributes, context_extensions: { gateway: 'agents', listener: 'tcp-out' } },
+    };
     const res = await envoy.check(req);
     expect(res.status?.code ?? 0).toBe(0);
   });
@@ -225,8 +226,13 @@ describe('network filter (L4)', () => {
   });
 
   it('reads SNI from destination.service when tls_session is absent', async () => {
-    const req = l4Request('140.82.112.10', 443);
-    req.attributes!.destination!.service = 'api.github.com';
+    const base = l4Request('140.82.112.10', 443);
+    const req: CheckRequest = {
+      attributes: {
+        ...base.attributes,
+        destination: { ...base.attributes?.destination, service: 'api.github.com' },
+      },
+    };
     expect((await envoy.check(req, tls)).status?.code ?? 0).toBe(0);
   });
 
