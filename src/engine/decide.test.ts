@@ -1,5 +1,5 @@
 import { decide, decideInvalidRequest } from './decide';
-import { ANONYMOUS_AGENT, type Agent, type ReasonCode } from './types';
+import { ANONYMOUS_AGENT, type Agent, type EgressRequest, type ReasonCode } from './types';
 import { compileSnapshot } from '../compile/snapshot';
 import { snapshotFromYaml, request, type RequestSpec } from '../../test/support/policy';
 
@@ -438,5 +438,78 @@ spec: {}
     const d = decideInvalidRequest(4, ANONYMOUS_AGENT, 'i', 'CheckRequest has no attributes');
     expect(d).toMatchObject({ verdict: 'deny', reasonCode: 'invalid_request', snapshotVersion: 4 });
     expect(d.response.status).toBe(403);
+  });
+});
+
+describe('decide() with DNS bindings as name evidence', () => {
+  const bound = (names: Record<string, string[]>) => (ip: { text: string }) => names[ip.text] ?? [];
+  const pg = { l4: '10.50.0.7:5432', listener: 'tcp-out' } as const;
+  const snap = snapshotFromYaml(`${GW}
+---
+apiVersion: egress.portcullis.dev/v1alpha1
+kind: EgressL4Route
+metadata: { name: pg }
+spec:
+  parentRefs: [{ name: agents, sectionName: tcp-out }]
+  rules: [{ matches: [{ destinationHostnames: [pg.prod.internal], ports: [{ port: 5432 }] }] }]
+`);
+
+  it('allows raw TCP by name only once the agent resolved the name to that address', () => {
+    const before = decide(snap, request(pg), ANONYMOUS_AGENT, { id: 'b' });
+    expect(before).toMatchObject({ verdict: 'deny', reasonCode: 'gateway_default_deny' });
+    const after = decide(snap, request(pg), ANONYMOUS_AGENT, {
+      id: 'b',
+      bindings: bound({ '10.50.0.7': ['pg.prod.internal'] }),
+    });
+    expect(after).toMatchObject({ verdict: 'allow', reasonCode: 'route_allowed' });
+    expect(after.destination).toMatchObject({ host: 'pg.prod.internal', hostEvidence: 'dns-binding' });
+  });
+
+  it('does not let a binding for another address help', () => {
+    const d = decide(snap, request(pg), ANONYMOUS_AGENT, {
+      id: 'b',
+      bindings: bound({ '10.50.0.8': ['pg.prod.internal'] }),
+    });
+    expect(d.verdict).toBe('deny');
+  });
+
+  it('treats an SNI that disagrees with the binding as unproven', () => {
+    const d = decide(snap, request({ ...pg, sni: 'pg.prod.internal' }), ANONYMOUS_AGENT, {
+      id: 'b',
+      bindings: bound({ '10.50.0.7': ['evil.example'] }),
+    });
+    expect(d).toMatchObject({ verdict: 'deny', reasonCode: 'gateway_default_deny' });
+    expect(d.notes).toContain('sni_mismatch');
+    expect(d.destination).toMatchObject({ host: 'evil.example', hostEvidence: 'dns-binding' });
+  });
+
+  it('keeps an SNI the binding confirms', () => {
+    const d = decide(snap, request({ ...pg, sni: 'pg.prod.internal' }), ANONYMOUS_AGENT, {
+      id: 'b',
+      bindings: bound({ '10.50.0.7': ['alias.prod.internal', 'pg.prod.internal'] }),
+    });
+    expect(d).toMatchObject({ verdict: 'allow', notes: [] });
+  });
+
+  it('never lets a binding override the Host the client sent (transparent HTTP)', () => {
+    const req: EgressRequest = {
+      surface: 'check-http',
+      source: {},
+      destination: {
+        authority: 'other.example',
+        authoritySource: 'host-header',
+        scheme: 'http',
+        address: '10.50.0.7',
+        port: 5432,
+        protocol: 'tcp',
+      },
+      context: { listener: 'tcp-out' },
+    };
+    const d = decide(snap, req, ANONYMOUS_AGENT, {
+      id: 'b',
+      bindings: bound({ '10.50.0.7': ['pg.prod.internal'] }),
+    });
+    expect(d.verdict).toBe('deny');
+    expect(d.destination).toMatchObject({ host: 'other.example', hostEvidence: 'host-header' });
   });
 });

@@ -12,6 +12,7 @@ import type { Snapshot } from '../compile/snapshot';
 import { canonicalizeDestination } from './destination';
 import { evaluateGateway } from './gateway-layer';
 import { describeTarget } from './describe';
+import { applyBindings, type BindingLookup } from './name-evidence';
 import type {
   Agent,
   Decision,
@@ -27,6 +28,8 @@ import type {
 export interface DecideContext {
   /** Decision id, chosen by the caller so the engine stays deterministic. */
   readonly id: string;
+  /** This agent's live DNS bindings (ip → names), when the DNS resolver runs. */
+  readonly bindings?: BindingLookup;
 }
 
 const ALLOWED: DenyHttpResponse = Object.freeze({ status: 200, body: '', headers: Object.freeze({}) });
@@ -50,11 +53,12 @@ export function decide(
   if (!canonical.ok) {
     return denied(base, 'sanity', 'invalid_destination', canonical.message, [], []);
   }
-  const dest = canonical.destination;
+  const evidence = applyBindings(canonical.destination, context.bindings);
+  const dest = evidence.dest;
   const trace: LayerResult[] = [
     { layer: 'sanity', outcome: 'abstain', reason: `destination ${describeTarget(dest)}` },
   ];
-  const notes: DecisionNote[] = [];
+  const notes: DecisionNote[] = [...evidence.notes];
 
   const gateway = evaluateGateway(snapshot, request, dest, agent);
   trace.push(...gateway.results);

@@ -1,0 +1,202 @@
+/**
+ * Seed 003's two layers at the places PRODUCT.md §2 gives them: the global block list (layer 2,
+ * `global`) and the namespace chain with the global allow list (layer 6, `namespace`).
+ *
+ * The namespace walk (seed 003 "Evaluation at request time"), for the agent's namespace path leaf
+ * to root:
+ *   - a level with no EgressNamespace is skipped, and the reason says so;
+ *   - a `blockedDomains` match at any level denies, whatever any level allows;
+ *   - every level that defines `allowedDomains` must match the host (`[]` denies everything);
+ *   - when no level defines `allowedDomains`, the root decides: the global allow list, else deny.
+ *
+ * How the global allow list meets a chain that does define `allowedDomains`: the chain alone
+ * decides. The global allow list is the root's list, consulted only where the seed says "the root's
+ * default action applies"; a namespace list is the narrower, more deliberate grant. So a host on
+ * the global allow list is still denied to a namespace that does not list it, and an entry's
+ * `requireAuth` binds only decisions that entry makes. (The global *block* list is layer 2 and
+ * applies to every agent before any of this.)
+ *
+ * Several names (a DNS binding with a CNAME chain): any blocked name denies; otherwise the request
+ * is allowed when one name passes every level. A destination known only by address has no name to
+ * compare, so it is denied here whenever this layer applies.
+ */
+import type { CompiledNamespace, GlobalEntry, NamespaceLayer } from '../compile/namespace-layer';
+import type { HostIndex } from '../compile/host-index';
+import { describeTarget } from './describe';
+import type { LayerInput } from './layer';
+import type { LayerResult, ReasonCode } from './types';
+
+export function evaluateGlobalBlock(layer: NamespaceLayer, input: LayerInput): LayerResult {
+  const { dest } = input;
+  if (layer.globalBlock.size === 0) return abstain('global', 'no global block list is loaded');
+  const target = describeTarget(dest);
+  if (dest.names.length === 0) {
+    return abstain('global', `${target} has no host name to check against the global block list`);
+  }
+  for (const name of dest.names) {
+    const hit = firstOf(layer.globalBlock, name);
+    if (hit === undefined) continue;
+    return {
+      layer: 'global',
+      outcome: 'deny',
+      reasonCode: 'global_blocked',
+      reason: `${target} is on the global block list: ${entryText(hit)}`,
+      policy: hit.ref,
+      rule: { index: hit.index, label: hit.entry.pattern.text },
+    };
+  }
+  return abstain('global', `${target} is not on the global block list`);
+}
+
+interface Chain {
+  /** Defined levels, leaf first. */
+  readonly levels: readonly CompiledNamespace[];
+  /** Paths on the way with no EgressNamespace (seed 003: skipped, with a warning). */
+  readonly skipped: readonly string[];
+}
+
+function chainOf(layer: NamespaceLayer, path: string): Chain {
+  const levels: CompiledNamespace[] = [];
+  const skipped: string[] = [];
+  const segments = path.split('/').filter((s) => s !== '');
+  for (let depth = segments.length; depth > 0; depth--) {
+    const at = segments.slice(0, depth).join('/');
+    const ns = layer.namespaces.get(at);
+    if (ns === undefined) skipped.push(at);
+    else levels.push(ns);
+  }
+  return { levels, skipped };
+}
+
+export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): LayerResult {
+  if (!layer.hasNamespaces && layer.globalAllow.size === 0) {
+    return abstain('namespace', 'no EgressNamespace and no global allow list is loaded');
+  }
+  const { dest, agent } = input;
+  const { names } = dest;
+  const target = describeTarget(dest);
+  const chain = chainOf(layer, agent.namespace);
+  const where = agent.namespace === '' ? 'the root namespace' : `namespace ${agent.namespace}`;
+  const note = chain.skipped.map((p) => `; namespace ${p} not defined; skipped`).join('');
+  const deny = (reasonCode: ReasonCode, reason: string, extra: Partial<LayerResult> = {}): LayerResult => ({
+    layer: 'namespace',
+    outcome: 'deny',
+    reasonCode,
+    reason: `${reason}${note}`,
+    ...extra,
+  });
+
+  for (const level of chain.levels) {
+    for (const name of names) {
+      const i = firstOf(level.blocked, name);
+      if (i === undefined) continue;
+      const pattern = level.resource.blockedDomains[i].text;
+      return deny('namespace_blocked', `${target} is blocked by namespace ${level.resource.path} (${pattern})`, {
+        policy: level.ref,
+        rule: { index: `spec.blockedDomains[${i}]`, label: pattern },
+      });
+    }
+  }
+
+  const defining = chain.levels.filter((l) => l.allowed !== undefined);
+  const quarantined = defining.find((l) => l.quarantined);
+  if (quarantined !== undefined) {
+    return deny(
+      'namespace_quarantined',
+      `namespace ${quarantined.resource.path} is quarantined (empty allowedDomains), so ${target} is denied to ${where}`,
+      { policy: quarantined.ref, rule: { index: 'spec.allowedDomains', label: 'quarantine' } },
+    );
+  }
+  if (names.length === 0) {
+    return deny(
+      'namespace_not_allowed',
+      `${target} has no host name to check against the allowed domains of ${where} or the global allow list`,
+    );
+  }
+
+  if (defining.length > 0) {
+    const passing = names.find((name) => defining.every((l) => l.allowed?.has(name) === true));
+    if (passing !== undefined) {
+      const leaf = defining[0];
+      const i = firstOf(leaf.allowed as HostIndex<number>, passing) ?? 0;
+      const pattern = leaf.resource.allowedDomains?.[i]?.text ?? passing;
+      const above = defining.slice(1).map((l) => l.resource.path);
+      const also = above.length === 0 ? '' : ` and its ancestors ${above.join(', ')}`;
+      return {
+        layer: 'namespace',
+        outcome: 'allow',
+        reasonCode: 'namespace_allowed',
+        reason: `${target} allowed by namespace ${leaf.resource.path} (${pattern})${also}${note}`,
+        policy: leaf.ref,
+        rule: { index: `spec.allowedDomains[${i}]`, label: pattern },
+      };
+    }
+    const failing = defining.find((l) => l.allowed?.has(names[0]) !== true) ?? defining[0];
+    return deny(
+      'namespace_not_allowed',
+      `${target} is not in the allowed domains of namespace ${failing.resource.path} (agent in ${where})`,
+      { policy: failing.ref, rule: { index: 'spec.allowedDomains', label: 'allowedDomains' } },
+    );
+  }
+
+  return decideByGlobalAllow(layer, input, target, deny);
+}
+
+/** The root's default action (seed 003 step 4): the global allow list, else deny. */
+function decideByGlobalAllow(
+  layer: NamespaceLayer,
+  { dest, agent }: LayerInput,
+  target: string,
+  deny: (code: ReasonCode, reason: string, extra?: Partial<LayerResult>) => LayerResult,
+): LayerResult {
+  let authOnly: GlobalEntry | undefined;
+  for (const name of dest.names) {
+    let open: GlobalEntry | undefined;
+    layer.globalAllow.forEach(name, (e) => {
+      if (!e.entry.requireAuth || agent.authenticated) open = e;
+      else authOnly ??= e;
+      return open !== undefined;
+    });
+    if (open !== undefined) {
+      return {
+        layer: 'namespace',
+        outcome: 'allow',
+        reasonCode: 'global_allowed',
+        reason: `${target} is on the global allow list: ${entryText(open)}`,
+        policy: open.ref,
+        rule: { index: open.index, label: open.entry.pattern.text },
+      };
+    }
+  }
+  if (authOnly !== undefined) {
+    return deny(
+      'auth_required',
+      `${target} is on the global allow list for authenticated agents only (${entryText(authOnly)}); agent ${agent.name} is not authenticated`,
+      { policy: authOnly.ref, rule: { index: authOnly.index, label: authOnly.entry.pattern.text } },
+    );
+  }
+  const root = layer.firstList;
+  return deny(
+    'namespace_not_allowed',
+    `no namespace or global allow-list entry allows ${target} (root default: deny)`,
+    root === undefined ? {} : { policy: root, rule: { index: 'spec.allow', label: 'global allow list' } },
+  );
+}
+
+function firstOf<T>(index: HostIndex<T>, name: string): T | undefined {
+  let found: T | undefined;
+  index.forEach(name, (value) => {
+    found = value;
+    return true;
+  });
+  return found;
+}
+
+function entryText(e: GlobalEntry): string {
+  const reason = e.entry.reason === '' ? '' : ` "${e.entry.reason}"`;
+  return `${e.entry.pattern.text}${reason} (EgressDomainList ${e.ref.namespace}/${e.ref.name} ${e.index})`;
+}
+
+function abstain(layer: 'global' | 'namespace', reason: string): LayerResult {
+  return { layer, outcome: 'abstain', reason };
+}
