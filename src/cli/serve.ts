@@ -11,6 +11,7 @@ import { formatIssue } from '../policy/validate';
 import { decide, decideInvalidRequest } from '../engine/decide';
 import { ANONYMOUS_AGENT, type Decision, type EgressRequest } from '../engine/types';
 import { resolveAgent } from '../identity/resolve-agent';
+import type { AgentIndex } from '../compile/agent-index';
 import { createHealthService } from '../grpc/health';
 import { createAuthzHandler } from '../grpc/authz/service';
 import { createGrpcServer } from '../grpc/server';
@@ -18,9 +19,13 @@ import { createAdminServer, type AdminServer } from '../admin/server';
 import { createMetrics, type Metrics } from '../telemetry/metrics';
 import { decisionLogFields } from '../telemetry/decision-log';
 import type { Logger } from '../telemetry/logger';
+import type { Snapshot } from '../compile/snapshot';
+import { startDnsService, type DnsService } from './dns-service';
 
 export interface RunningService {
   readonly grpcPort: number;
+  /** Undefined when the DNS resolver is off. */
+  readonly dnsPort: number | undefined;
   /** Undefined when the admin server is disabled. */
   readonly adminPort: number | undefined;
   readonly store: SnapshotStore;
@@ -66,6 +71,26 @@ export async function startService(config: ServeConfig, logger: Logger): Promise
   }
 
   let stopping = false;
+  /** Who is calling, against the snapshot the decision will use. */
+  const identify = (snapshot: Snapshot | undefined, request: EgressRequest) =>
+    resolveAgent((snapshot as { readonly agents?: AgentIndex } | undefined)?.agents, request);
+
+  let dns: DnsService | undefined;
+  if (config.dns) {
+    dns = await startDnsService(config.dns, {
+      snapshot: () => store.current(),
+      agentAt: (address) =>
+        identify(store.current(), {
+          surface: 'dns',
+          source: { address },
+          destination: { protocol: 'udp' },
+          context: {},
+        }),
+      logger,
+    });
+    logger.info({ address: config.dns.address, port: dns.udpPort }, 'DNS listening (UDP and TCP)');
+  }
+
   const health = createHealthService();
   const record = (decision: Decision, request: EgressRequest | undefined, surface: string): void => {
     metrics.recordDecision(decision, surface);
@@ -75,7 +100,11 @@ export async function startService(config: ServeConfig, logger: Logger): Promise
   const authz = createAuthzHandler({
     decide(request) {
       const snapshot = store.current();
-      return decide(snapshot, request, resolveAgent(request), { id: randomUUID() });
+      const bindings = dns?.bindingsFor(request.source.address);
+      return decide(snapshot, request, identify(snapshot, request), {
+        id: randomUUID(),
+        ...(bindings ? { bindings } : {}),
+      });
     },
     decideInvalid(message) {
       return decideInvalidRequest(store.current()?.version ?? 0, ANONYMOUS_AGENT, randomUUID(), message);
@@ -117,6 +146,7 @@ export async function startService(config: ServeConfig, logger: Logger): Promise
   let closing: Promise<void> | undefined;
   return {
     grpcPort,
+    dnsPort: dns?.udpPort,
     adminPort,
     store,
     metrics,
@@ -126,6 +156,7 @@ export async function startService(config: ServeConfig, logger: Logger): Promise
         health.setServing(false);
         watcher.close();
         await grpc.shutdown(config.shutdownGraceMs);
+        await dns?.close();
         await admin?.close();
         logger.info('stopped');
       })();

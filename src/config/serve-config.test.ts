@@ -52,6 +52,48 @@ describe('loadServeConfig()', () => {
     expect(problems([...args], env).join('\n')).toMatch(pattern);
   });
 
+  it('leaves DNS off unless a DNS port is set, and validates its settings', () => {
+    expect(loadServeConfig(['--policy', 'p'], {}).dns).toBeUndefined();
+    const c = loadServeConfig(
+      [
+        '--policy',
+        'p',
+        '--dns-port',
+        '5353',
+        '--dns-upstream',
+        '10.0.0.2:53',
+        '--dns-upstream',
+        '[fd00::53]',
+      ],
+      { PORTCULLIS_DNS_REJECT: 'nxdomain' },
+    );
+    expect(c.dns).toEqual({
+      address: '127.0.0.1',
+      port: 5353,
+      upstreams: ['10.0.0.2:53', '[fd00::53]'],
+      reject: 'nxdomain',
+      minTtlSeconds: 60,
+      maxTtlSeconds: 86400,
+    });
+    const found = problems([
+      '--policy',
+      'p',
+      '--dns-port',
+      '53',
+      '--dns-upstream',
+      'dns.google',
+      '--dns-reject',
+      'drop',
+      '--dns-min-ttl',
+      '900',
+      '--dns-max-ttl',
+      '60',
+    ]);
+    expect(found.join('\n')).toMatch(/DNS upstream "dns.google"/);
+    expect(found.join('\n')).toMatch(/DNS reject "drop"/);
+    expect(found.join('\n')).toMatch(/min TTL 900 is above max TTL 60/);
+  });
+
   it('reports every problem at once, including unknown config-file keys', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-config-'));
     const file = path.join(dir, 'config.yaml');

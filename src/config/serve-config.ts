@@ -18,6 +18,18 @@ export interface ServeConfig {
   readonly reloadIntervalMs: number;
   /** How long in-flight calls get to finish on SIGTERM/SIGINT before the server is forced down. */
   readonly shutdownGraceMs: number;
+  /** The snooping resolver; undefined when `--dns-port` is not set (off). */
+  readonly dns?: DnsConfig;
+}
+
+export interface DnsConfig {
+  readonly address: string;
+  readonly port: number;
+  /** `HOST:PORT`; empty: the system's resolvers (/etc/resolv.conf). */
+  readonly upstreams: readonly string[];
+  readonly reject: 'refused' | 'nxdomain';
+  readonly minTtlSeconds: number;
+  readonly maxTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -39,6 +51,12 @@ const SETTINGS = {
   'log-level': { env: 'PORTCULLIS_LOG_LEVEL', key: 'logLevel' },
   'reload-interval-ms': { env: 'PORTCULLIS_RELOAD_INTERVAL_MS', key: 'reloadIntervalMs' },
   'shutdown-grace-ms': { env: 'PORTCULLIS_SHUTDOWN_GRACE_MS', key: 'shutdownGraceMs' },
+  'dns-port': { env: 'PORTCULLIS_DNS_PORT', key: 'dnsPort' },
+  'dns-address': { env: 'PORTCULLIS_DNS_ADDRESS', key: 'dnsAddress' },
+  'dns-upstream': { env: 'PORTCULLIS_DNS_UPSTREAM', key: 'dnsUpstream' },
+  'dns-reject': { env: 'PORTCULLIS_DNS_REJECT', key: 'dnsReject' },
+  'dns-min-ttl': { env: 'PORTCULLIS_DNS_MIN_TTL', key: 'dnsMinTtl' },
+  'dns-max-ttl': { env: 'PORTCULLIS_DNS_MAX_TTL', key: 'dnsMaxTtl' },
 } as const;
 type Setting = keyof typeof SETTINGS;
 
@@ -52,6 +70,12 @@ export const SERVE_OPTIONS = {
   'log-level': { type: 'string' },
   'reload-interval-ms': { type: 'string' },
   'shutdown-grace-ms': { type: 'string' },
+  'dns-port': { type: 'string' },
+  'dns-address': { type: 'string' },
+  'dns-upstream': { type: 'string', multiple: true },
+  'dns-reject': { type: 'string' },
+  'dns-min-ttl': { type: 'string' },
+  'dns-max-ttl': { type: 'string' },
 } as const;
 
 function readConfigFile(file: string, problems: string[]): Record<string, unknown> {
@@ -116,16 +140,15 @@ export function loadServeConfig(args: readonly string[], env: NodeJS.ProcessEnv 
     return r ? String(r.value) : fallback;
   };
 
-  const policy = raw('policy');
-  const policyPaths =
-    policy === undefined
-      ? []
-      : Array.isArray(policy.value)
-        ? policy.value.map(String)
-        : String(policy.value)
-            .split(',')
-            .map((p) => p.trim())
-            .filter((p) => p !== '');
+  /** A list setting: repeated flags, a YAML list, or a comma-separated string. */
+  const list = (s: Setting): string[] => {
+    const r = raw(s);
+    if (r === undefined) return [];
+    const items = Array.isArray(r.value) ? r.value.map(String) : String(r.value).split(',');
+    return items.map((p) => p.trim()).filter((p) => p !== '');
+  };
+
+  const policyPaths = list('policy');
   if (policyPaths.length === 0) {
     problems.push('no policy: pass --policy PATH (a file or directory; repeatable) or set PORTCULLIS_POLICY');
   }
@@ -133,6 +156,32 @@ export function loadServeConfig(args: readonly string[], env: NodeJS.ProcessEnv 
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     problems.push(`log level "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   }
+  const dnsReject = str('dns-reject', 'refused');
+  if (dnsReject !== 'refused' && dnsReject !== 'nxdomain') {
+    problems.push(`DNS reject "${dnsReject}" is not refused or nxdomain`);
+  }
+  const dnsUpstreams = list('dns-upstream');
+  for (const u of dnsUpstreams) {
+    if (!/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\])(:\d{1,5})?$/.test(u)) {
+      problems.push(`DNS upstream "${u}" is not IPv4[:PORT] or [IPv6][:PORT]`);
+    }
+  }
+  const minTtl = int('dns-min-ttl', 60, 0, 86_400);
+  const maxTtl = int('dns-max-ttl', 86_400, 1, 604_800);
+  if (minTtl > maxTtl) problems.push(`DNS min TTL ${minTtl} is above max TTL ${maxTtl}`);
+  const dnsPort = raw('dns-port') === undefined ? undefined : int('dns-port', 0, 0, 65535);
+  const dns: DnsConfig | undefined =
+    dnsPort === undefined
+      ? undefined
+      : Object.freeze({
+          address: str('dns-address', '127.0.0.1'),
+          port: dnsPort,
+          upstreams: Object.freeze(dnsUpstreams),
+          reject: dnsReject as DnsConfig['reject'],
+          minTtlSeconds: minTtl,
+          maxTtlSeconds: maxTtl,
+        });
+
   const config: ServeConfig = {
     policyPaths,
     grpcAddress: str('grpc-address', '127.0.0.1'),
@@ -142,6 +191,7 @@ export function loadServeConfig(args: readonly string[], env: NodeJS.ProcessEnv 
     logLevel: logLevel as ServeConfig['logLevel'],
     reloadIntervalMs: int('reload-interval-ms', 1000, 50, 3_600_000),
     shutdownGraceMs: int('shutdown-grace-ms', 10_000, 0, 600_000),
+    ...(dns ? { dns } : {}),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...config, policyPaths: Object.freeze([...policyPaths]) });

@@ -1,0 +1,80 @@
+/**
+ * The snooping resolver wired to the engine's DNS policy: queries an agent may never use are
+ * refused, answers into guarded or denied ranges are stripped, and every answer becomes a binding
+ * that L4 decisions use as name evidence.
+ */
+import type { DnsConfig } from '../config/serve-config';
+import { createDnsServer, type DnsServer } from '../dns/server';
+import type { DnsEvent } from '../dns/events';
+import { dnsAnswerVerdict, dnsQueryVerdict } from '../engine/dns-policy';
+import type { BindingLookup as EngineBindings } from '../engine/name-evidence';
+import type { Agent } from '../engine/types';
+import type { Snapshot } from '../compile/snapshot';
+import { parseRequestIp } from '../policy/ip';
+import type { Logger } from '../telemetry/logger';
+
+export interface DnsService {
+  readonly server: DnsServer;
+  readonly udpPort: number;
+  readonly tcpPort: number;
+  /** The bindings of the agent at `sourceAddress`, for the engine; undefined without an address. */
+  bindingsFor(sourceAddress: string | undefined): EngineBindings | undefined;
+  close(): Promise<void>;
+}
+
+/** Bindings are keyed by the client's canonical address, as the resolver sees its queries. */
+function agentKey(address: string): string {
+  return parseRequestIp(address)?.text ?? address;
+}
+
+export async function startDnsService(
+  config: DnsConfig,
+  deps: {
+    snapshot(): Snapshot | undefined;
+    agentAt(address: string): Agent;
+    logger: Logger;
+    onEvent?: (event: DnsEvent) => void;
+  },
+): Promise<DnsService> {
+  const server = createDnsServer({
+    ...(config.upstreams.length > 0 ? { upstreams: config.upstreams } : {}),
+    reject: config.reject,
+    bindingLimits: { minTtlSeconds: config.minTtlSeconds, maxTtlSeconds: config.maxTtlSeconds },
+    policy: {
+      checkQuery: (client, name) => dnsQueryVerdict(deps.snapshot(), deps.agentAt(client.address), name),
+      checkAnswer: (client, names, ip) =>
+        dnsAnswerVerdict(deps.snapshot(), deps.agentAt(client.address), names, ip),
+    },
+    onEvent(event) {
+      if (event.type === 'dns_rebinding_blocked') {
+        deps.logger.warn(
+          { event: event.type, client: event.client.address, names: event.names, ip: event.ip.text },
+          'DNS answer stripped',
+        );
+      } else if (event.type === 'query' && event.flags.includes('encrypted_dns')) {
+        deps.logger.warn(
+          { event: 'encrypted_dns', client: event.client.address, name: event.name },
+          'query for an encrypted DNS resolver: later lookups through it bypass name bindings',
+        );
+      } else if (event.type === 'query' && event.outcome === 'refused') {
+        deps.logger.info(
+          { event: 'dns_query_refused', client: event.client.address, name: event.name },
+          'DNS query refused',
+        );
+      }
+      deps.onEvent?.(event);
+    },
+  });
+  const { udpPort, tcpPort } = await server.listen(config.address, config.port);
+  return {
+    server,
+    udpPort,
+    tcpPort,
+    bindingsFor(sourceAddress) {
+      if (sourceAddress === undefined) return undefined;
+      const key = agentKey(sourceAddress);
+      return (ip) => server.bindings.namesFor(key, ip);
+    },
+    close: () => server.close(),
+  };
+}

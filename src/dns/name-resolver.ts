@@ -1,0 +1,163 @@
+/**
+ * Best-effort resolution of a destination name, for firewall lists that mix names with IPs and
+ * CIDRs: "the name is best-effort resolved and its addresses re-checked, so metadata.internal still
+ * matches a 169.254.0.0/16 deny" (seed 002 §2). The engine stays pure; the adapter asks
+ * `firewallNeedsResolution`, awaits `resolve`, and hands the addresses in as `LayerInput.resolved`.
+ *
+ * It sits on the request path, so it is bounded three ways: A and AAAA are asked in parallel and
+ * given `timeoutMs` together (what has arrived by then is used, a family still out counts as
+ * failed); answers are cached for their TTL, clamped, in an LRU map of `maxEntries`; a failure or an
+ * empty answer is cached briefly, so a dead name costs one timeout per `negativeTtlMs`, not one per
+ * request. Concurrent requests for one name share one lookup.
+ *
+ * Best effort is the seed's term: the address a tool then dials may differ (DNS rebinding), which
+ * is why the DNS surface strips answers into guarded ranges as well.
+ */
+import { Resolver } from 'node:dns/promises';
+
+import { parseIpLiteral } from '../policy/ip';
+import type { IpAddress } from '../policy/values';
+
+export interface ResolvedRecord {
+  readonly address: string;
+  /** Seconds, as the answer gave it. */
+  readonly ttl: number;
+}
+
+/** One family's lookup; rejects with a `code` as `node:dns` does. */
+export type FamilyLookup = (host: string, family: 4 | 6) => Promise<readonly ResolvedRecord[]>;
+
+export interface NameResolverOptions {
+  /** Replaces the `node:dns` Resolver (tests inject one; no network). */
+  readonly lookup?: FamilyLookup;
+  /** Name servers for the default lookup (`ip` or `ip:port`); the system's when omitted. */
+  readonly servers?: readonly string[];
+  readonly timeoutMs?: number;
+  readonly maxEntries?: number;
+  /** Floor for a positive answer's lifetime, so a TTL-0 answer still serves a burst of requests. */
+  readonly minTtlMs?: number;
+  /** Ceiling, so an address that moved is noticed within this long. */
+  readonly maxTtlMs?: number;
+  /** Lifetime of a failed, timed-out or empty answer. */
+  readonly negativeTtlMs?: number;
+  /** Milliseconds since the epoch; injected so tests control expiry. */
+  readonly now?: () => number;
+}
+
+export interface NameResolver {
+  /** The name's IPv4 and IPv6 addresses; empty when it does not resolve in time. Never rejects. */
+  resolve(host: string): Promise<readonly IpAddress[]>;
+  /** Names cached now, expired ones included until they are evicted or asked for. */
+  readonly size: number;
+}
+
+interface CacheEntry {
+  readonly addresses: readonly IpAddress[];
+  readonly expiresAt: number;
+}
+
+/** What one family produced: records, or nothing usable (error or still out at the deadline). */
+type FamilyResult = readonly ResolvedRecord[] | 'failed';
+
+/** `node:dns` codes for an authoritative "no such name" or "no records of this type". */
+const NO_RECORDS = new Set(['ENODATA', 'ENOTFOUND']);
+
+export function createNameResolver(options: NameResolverOptions = {}): NameResolver {
+  const timeoutMs = options.timeoutMs ?? 250;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const minTtlMs = options.minTtlMs ?? 5_000;
+  const maxTtlMs = options.maxTtlMs ?? 300_000;
+  const negativeTtlMs = options.negativeTtlMs ?? 2_000;
+  const now = options.now ?? Date.now;
+  const lookup = options.lookup ?? systemLookup(timeoutMs, options.servers);
+  if (!(maxEntries >= 1) || !(timeoutMs > 0) || !(minTtlMs <= maxTtlMs)) {
+    throw new RangeError('name resolver: need maxEntries ≥ 1, timeoutMs > 0 and minTtlMs ≤ maxTtlMs');
+  }
+
+  const cache = new Map<string, CacheEntry>();
+  const pending = new Map<string, Promise<readonly IpAddress[]>>();
+
+  function remember(key: string, entry: CacheEntry): void {
+    cache.delete(key);
+    cache.set(key, entry);
+    if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
+  }
+
+  async function lookupAndCache(key: string): Promise<readonly IpAddress[]> {
+    const [v4, v6] = await withDeadline(timeoutMs, [ask(lookup, key, 4), ask(lookup, key, 6)]);
+    const records = [...(v4 === 'failed' ? [] : v4), ...(v6 === 'failed' ? [] : v6)];
+    const addresses = uniqueAddresses(records);
+    let lifetime = negativeTtlMs;
+    if (addresses.length > 0) {
+      const ttlMs = Math.min(...records.map((r) => r.ttl)) * 1000;
+      lifetime = Math.min(maxTtlMs, Math.max(minTtlMs, Number.isFinite(ttlMs) ? ttlMs : 0));
+      // Half an answer (one family failed) is used, but asked again soon.
+      if (v4 === 'failed' || v6 === 'failed') lifetime = Math.min(lifetime, negativeTtlMs);
+    }
+    remember(key, { addresses, expiresAt: now() + lifetime });
+    return addresses;
+  }
+
+  return {
+    resolve(host: string): Promise<readonly IpAddress[]> {
+      const key = host.toLowerCase().replace(/\.$/, '');
+      if (key === '') return Promise.resolve([]);
+      const hit = cache.get(key);
+      if (hit !== undefined && hit.expiresAt > now()) {
+        remember(key, hit);
+        return Promise.resolve(hit.addresses);
+      }
+      const inFlight = pending.get(key);
+      if (inFlight !== undefined) return inFlight;
+      const started = lookupAndCache(key).finally(() => pending.delete(key));
+      pending.set(key, started);
+      return started;
+    },
+    get size() {
+      return cache.size;
+    },
+  };
+}
+
+function systemLookup(timeoutMs: number, servers: readonly string[] | undefined): FamilyLookup {
+  const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
+  if (servers !== undefined) resolver.setServers([...servers]);
+  return (host, family) =>
+    family === 4 ? resolver.resolve4(host, { ttl: true }) : resolver.resolve6(host, { ttl: true });
+}
+
+/** One family, never rejecting: "no records" is an empty answer, anything else a failure. */
+async function ask(lookup: FamilyLookup, host: string, family: 4 | 6): Promise<FamilyResult> {
+  try {
+    return await lookup(host, family);
+  } catch (error: unknown) {
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && NO_RECORDS.has(code) ? [] : 'failed';
+  }
+}
+
+/** Each promise's result, or `failed` for those still out when `timeoutMs` has passed. */
+async function withDeadline(
+  timeoutMs: number,
+  work: readonly Promise<FamilyResult>[],
+): Promise<FamilyResult[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'failed'>((resolve) => {
+    timer = setTimeout(() => resolve('failed'), timeoutMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.all(work.map((p) => Promise.race([p, deadline])));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function uniqueAddresses(records: readonly ResolvedRecord[]): readonly IpAddress[] {
+  const seen = new Map<string, IpAddress>();
+  for (const record of records) {
+    const ip = parseIpLiteral(record.address);
+    if (ip !== undefined && !seen.has(ip.text)) seen.set(ip.text, ip);
+  }
+  return Object.freeze([...seen.values()]);
+}
