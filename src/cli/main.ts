@@ -6,6 +6,8 @@
 import { checkCommand, CHECK_USAGE } from './check-command';
 import { validateCommand, VALIDATE_USAGE } from './validate-command';
 import { serveCommand, SERVE_USAGE } from './serve-command';
+import { importCommand, IMPORT_USAGE } from './import-command';
+import { hashKeyCommand, HASH_KEY_USAGE } from './hash-key-command';
 import { UsageError } from './usage-error';
 import { processIo, type CommandIo } from './io';
 
@@ -16,6 +18,8 @@ const COMMANDS: Record<
   serve: { usage: SERVE_USAGE, run: serveCommand },
   validate: { usage: VALIDATE_USAGE, run: validateCommand },
   check: { usage: CHECK_USAGE, run: checkCommand },
+  import: { usage: IMPORT_USAGE, run: importCommand },
+  'hash-key': { usage: HASH_KEY_USAGE, run: (args, io) => hashKeyCommand(args, io) },
 };
 
 function usage(): string {

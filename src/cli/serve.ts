@@ -11,7 +11,8 @@ import { formatIssue } from '../policy/validate';
 import { decide, decideInvalidRequest } from '../engine/decide';
 import { ANONYMOUS_AGENT, type Decision, type EgressRequest } from '../engine/types';
 import { resolveAgent } from '../identity/resolve-agent';
-import type { AgentIndex } from '../compile/agent-index';
+import { nameToResolve } from '../engine/resolution';
+import { createNameResolver } from '../dns/name-resolver';
 import { createHealthService } from '../grpc/health';
 import { createAuthzHandler } from '../grpc/authz/service';
 import { createGrpcServer } from '../grpc/server';
@@ -73,7 +74,7 @@ export async function startService(config: ServeConfig, logger: Logger): Promise
   let stopping = false;
   /** Who is calling, against the snapshot the decision will use. */
   const identify = (snapshot: Snapshot | undefined, request: EgressRequest) =>
-    resolveAgent((snapshot as { readonly agents?: AgentIndex } | undefined)?.agents, request);
+    resolveAgent(snapshot?.agents, request);
 
   let dns: DnsService | undefined;
   if (config.dns) {
@@ -97,14 +98,19 @@ export async function startService(config: ServeConfig, logger: Logger): Promise
     logger.info(decisionLogFields(decision, request, surface), 'decision');
   };
 
+  const resolver = createNameResolver();
   const authz = createAuthzHandler({
     decide(request) {
+      // One snapshot for the whole decision, even when a lookup happens in between.
       const snapshot = store.current();
+      const agent = identify(snapshot, request);
       const bindings = dns?.bindingsFor(request.source.address);
-      return decide(snapshot, request, identify(snapshot, request), {
-        id: randomUUID(),
-        ...(bindings ? { bindings } : {}),
-      });
+      const context = { id: randomUUID(), ...(bindings ? { bindings } : {}) };
+      const host = snapshot ? nameToResolve(snapshot, request, agent) : undefined;
+      if (host === undefined) return decide(snapshot, request, agent, context);
+      return resolver
+        .resolve(host)
+        .then((resolved) => decide(snapshot, request, agent, { ...context, resolved }));
     },
     decideInvalid(message) {
       return decideInvalidRequest(store.current()?.version ?? 0, ANONYMOUS_AGENT, randomUUID(), message);

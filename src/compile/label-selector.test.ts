@@ -254,6 +254,15 @@ describe('validateSelector', () => {
     ]);
   });
 
+  it.each([
+    ['app-name', 's.matchLabels.app-name'],
+    ['app.kubernetes.io/name', 's.matchLabels["app.kubernetes.io/name"]'],
+    ['a b', 's.matchLabels["a b"]'],
+  ])('writes the path of label %s the way formatPath does', (key, path) => {
+    const out = validateSelector({ matchLabels: { [key]: '-bad' } }, 's');
+    expect(out.problems.map((p) => p.path)).toContain(path);
+  });
+
   it('does not mutate its input', () => {
     const raw = { matchLabels: { a: 'b' }, matchExpressions: [{ key: 'k', operator: 'In', values: ['x'] }] };
     const copy = JSON.parse(JSON.stringify(raw)) as unknown;

@@ -261,8 +261,11 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-/** `a.b` for identifier-like fields, `a["app.kubernetes.io/name"]` for anything else. */
+/** Same spelling as `formatPath` in policy/validate-context.ts, which parses these paths back. */
+const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
+
+/** `a.b` for plain fields, `a["app.kubernetes.io/name"]` for anything else. */
 function join(path: string, field: string): string {
-  if (path === '' && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(field)) return field;
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(field) ? `${path}.${field}` : `${path}[${JSON.stringify(field)}]`;
+  if (!PLAIN_KEY.test(field)) return `${path}[${JSON.stringify(field)}]`;
+  return path === '' ? field : `${path}.${field}`;
 }

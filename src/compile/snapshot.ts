@@ -6,6 +6,10 @@
  * match is indexed (route-table.ts). The engine then only looks things up.
  */
 import type { EgressDenyPolicy, EgressGateway, EgressL4Route, Resource } from '../policy/types';
+import { compileMirrordLayer, type MirrordLayer } from './mirrord-layer';
+import { compileFirewallLayer, type FirewallLayer } from './firewall-layer';
+import { compileNamespaceLayer, type NamespaceLayer } from './namespace-layer';
+import { compileAgentIndex, type AgentIndex } from './agent-index';
 import {
   buildRouteTable,
   compileMatch,
@@ -33,6 +37,14 @@ export interface Snapshot {
   /** The gateway a request that names none gets: set only when exactly one exists. */
   readonly soleGateway: CompiledGateway | undefined;
   readonly gatewayCount: number;
+  /** Layer 4: mirrord policies. */
+  readonly mirrord: MirrordLayer;
+  /** Layer 5: firewall policies (seeds 002/004). */
+  readonly firewall: FirewallLayer;
+  /** Layers 2 and 6: global domain lists and the namespace tree (seed 003). */
+  readonly namespaces: NamespaceLayer;
+  /** Who agents are and how they are recognised. */
+  readonly agents: AgentIndex;
   readonly counts: Readonly<Record<string, number>>;
 }
 
@@ -119,6 +131,10 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
     gateways: byKey,
     soleGateway: only,
     gatewayCount: gateways.length,
+    mirrord: compileMirrordLayer(resources),
+    firewall: compileFirewallLayer(resources),
+    namespaces: compileNamespaceLayer(resources),
+    agents: compileAgentIndex(resources),
     counts: Object.freeze(counts),
   });
 }

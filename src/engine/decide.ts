@@ -9,8 +9,12 @@
  *   goes on; every layer abstaining is a deny (no_policy). The zero value is deny.
  */
 import type { Snapshot } from '../compile/snapshot';
+import type { IpAddress } from '../policy/values';
 import { canonicalizeDestination } from './destination';
 import { evaluateGateway } from './gateway-layer';
+import { evaluateMirrord } from './mirrord-layer';
+import { evaluateFirewall } from './firewall-layer';
+import { evaluateGlobalBlock, evaluateNamespaces } from './namespace-layer';
 import { describeTarget } from './describe';
 import { applyBindings, type BindingLookup } from './name-evidence';
 import type {
@@ -30,6 +34,11 @@ export interface DecideContext {
   readonly id: string;
   /** This agent's live DNS bindings (ip → names), when the DNS resolver runs. */
   readonly bindings?: BindingLookup;
+  /**
+   * Addresses the destination name resolved to, looked up by the caller beforehand when a list
+   * mixing names and CIDRs needs them (`needsResolution`); the engine itself never does IO.
+   */
+  readonly resolved?: readonly IpAddress[];
 }
 
 const ALLOWED: DenyHttpResponse = Object.freeze({ status: 200, body: '', headers: Object.freeze({}) });
@@ -60,9 +69,19 @@ export function decide(
   ];
   const notes: DecisionNote[] = [...evidence.notes];
 
+  const input = context.resolved
+    ? { request, dest, agent, resolved: context.resolved }
+    : { request, dest, agent };
+  // Layers in PRODUCT.md §2 order. All are evaluated, so the trace explains every layer, not
+  // just the one that decided; `combine` takes the first deny.
   const gateway = evaluateGateway(snapshot, request, dest, agent);
-  trace.push(...gateway.results);
+  for (const r of gateway.results) if (r.layer === 'ssrf') trace.push(r);
+  trace.push(evaluateGlobalBlock(snapshot.namespaces, input));
+  for (const r of gateway.results) if (r.layer !== 'ssrf') trace.push(r);
   notes.push(...gateway.notes);
+  trace.push(evaluateMirrord(snapshot.mirrord, input));
+  trace.push(evaluateFirewall(snapshot.firewall, input));
+  trace.push(evaluateNamespaces(snapshot.namespaces, input));
 
   return combine(base, dest, trace, notes, gateway.denyResponse);
 }

@@ -16,11 +16,15 @@
  * `requireAuth` binds only decisions that entry makes. (The global *block* list is layer 2 and
  * applies to every agent before any of this.)
  *
+ * The layer applies when some EgressNamespace or some global allow entry is loaded. A domain list
+ * holding only block entries does not make it apply: blocking `evil-c2.example` must not also deny
+ * every other destination the gateway or firewall layers allow.
+ *
  * Several names (a DNS binding with a CNAME chain): any blocked name denies; otherwise the request
  * is allowed when one name passes every level. A destination known only by address has no name to
  * compare, so it is denied here whenever this layer applies.
  */
-import type { CompiledNamespace, GlobalEntry, NamespaceLayer } from '../compile/namespace-layer';
+import { chainFor, type GlobalEntry, type NamespaceLayer } from '../compile/namespace-layer';
 import type { HostIndex } from '../compile/host-index';
 import { describeTarget } from './describe';
 import type { LayerInput } from './layer';
@@ -48,26 +52,6 @@ export function evaluateGlobalBlock(layer: NamespaceLayer, input: LayerInput): L
   return abstain('global', `${target} is not on the global block list`);
 }
 
-interface Chain {
-  /** Defined levels, leaf first. */
-  readonly levels: readonly CompiledNamespace[];
-  /** Paths on the way with no EgressNamespace (seed 003: skipped, with a warning). */
-  readonly skipped: readonly string[];
-}
-
-function chainOf(layer: NamespaceLayer, path: string): Chain {
-  const levels: CompiledNamespace[] = [];
-  const skipped: string[] = [];
-  const segments = path.split('/').filter((s) => s !== '');
-  for (let depth = segments.length; depth > 0; depth--) {
-    const at = segments.slice(0, depth).join('/');
-    const ns = layer.namespaces.get(at);
-    if (ns === undefined) skipped.push(at);
-    else levels.push(ns);
-  }
-  return { levels, skipped };
-}
-
 export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): LayerResult {
   if (!layer.hasNamespaces && layer.globalAllow.size === 0) {
     return abstain('namespace', 'no EgressNamespace and no global allow list is loaded');
@@ -75,10 +59,14 @@ export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): La
   const { dest, agent } = input;
   const { names } = dest;
   const target = describeTarget(dest);
-  const chain = chainOf(layer, agent.namespace);
+  const chain = chainFor(layer, agent.namespace);
   const where = agent.namespace === '' ? 'the root namespace' : `namespace ${agent.namespace}`;
   const note = chain.skipped.map((p) => `; namespace ${p} not defined; skipped`).join('');
-  const deny = (reasonCode: ReasonCode, reason: string, extra: Partial<LayerResult> = {}): LayerResult => ({
+  const deny = (
+    reasonCode: ReasonCode,
+    reason: string,
+    extra: Pick<LayerResult, 'policy' | 'rule'> = {},
+  ): LayerResult => ({
     layer: 'namespace',
     outcome: 'deny',
     reasonCode,
@@ -91,14 +79,18 @@ export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): La
       const i = firstOf(level.blocked, name);
       if (i === undefined) continue;
       const pattern = level.resource.blockedDomains[i].text;
-      return deny('namespace_blocked', `${target} is blocked by namespace ${level.resource.path} (${pattern})`, {
-        policy: level.ref,
-        rule: { index: `spec.blockedDomains[${i}]`, label: pattern },
-      });
+      return deny(
+        'namespace_blocked',
+        `${target} is blocked by namespace ${level.resource.path} (${pattern})`,
+        {
+          policy: level.ref,
+          rule: { index: `spec.blockedDomains[${i}]`, label: pattern },
+        },
+      );
     }
   }
 
-  const defining = chain.levels.filter((l) => l.allowed !== undefined);
+  const { defining } = chain;
   const quarantined = defining.find((l) => l.quarantined);
   if (quarantined !== undefined) {
     return deny(
@@ -111,6 +103,9 @@ export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): La
     return deny(
       'namespace_not_allowed',
       `${target} has no host name to check against the allowed domains of ${where} or the global allow list`,
+      defining.length > 0
+        ? { policy: defining[0].ref, rule: { index: 'spec.allowedDomains', label: 'allowedDomains' } }
+        : rootRule(layer),
     );
   }
 
@@ -147,7 +142,7 @@ function decideByGlobalAllow(
   layer: NamespaceLayer,
   { dest, agent }: LayerInput,
   target: string,
-  deny: (code: ReasonCode, reason: string, extra?: Partial<LayerResult>) => LayerResult,
+  deny: (code: ReasonCode, reason: string, extra?: Pick<LayerResult, 'policy' | 'rule'>) => LayerResult,
 ): LayerResult {
   let authOnly: GlobalEntry | undefined;
   for (const name of dest.names) {
@@ -175,12 +170,19 @@ function decideByGlobalAllow(
       { policy: authOnly.ref, rule: { index: authOnly.index, label: authOnly.entry.pattern.text } },
     );
   }
-  const root = layer.firstList;
   return deny(
     'namespace_not_allowed',
     `no namespace or global allow-list entry allows ${target} (root default: deny)`,
-    root === undefined ? {} : { policy: root, rule: { index: 'spec.allow', label: 'global allow list' } },
+    rootRule(layer),
   );
+}
+
+/** Root decisions name the global allow list, when one is loaded; the root itself is no resource. */
+function rootRule(layer: NamespaceLayer): Pick<LayerResult, 'policy' | 'rule'> {
+  const list = layer.firstList;
+  return list === undefined
+    ? {}
+    : { policy: list, rule: { index: 'spec.allow', label: 'global allow list' } };
 }
 
 function firstOf<T>(index: HostIndex<T>, name: string): T | undefined {

@@ -32,6 +32,26 @@ export const ISSUE_CODES = {
   POLICY_UNKNOWN_LISTENER: 'a route names a listener (`sectionName`) its gateway does not have',
   POLICY_UNKNOWN_ROUTE: 'a deny policy targets a route that is not defined',
   POLICY_DUPLICATE_NAME: 'two resources (or two listeners) share a kind, namespace and name',
+  POLICY_INVALID_IP: 'an IP address literal does not parse (canonical dotted quad or RFC 4291 IPv6 text)',
+  POLICY_INVALID_JSON: 'a field that holds JSON text (`egress_json` of a firewall rule) does not parse',
+  POLICY_STAGE_NOT_EGRESS: 'a firewall rule stage other than `egress` or `` never applies (warning)',
+  POLICY_AMBIGUOUS_NAME: 'one firewall policy name in two namespaces; bare names get the first (warning)',
+  POLICY_MULTIPLE_WORKSPACE_DEFAULTS: 'more than one enabled EgressFirewallPolicy sets `workspaceDefault`',
+  POLICY_NAMESPACE_QUARANTINED:
+    'an EgressNamespace has an empty `allowedDomains`, so it reaches nothing (warning)',
+  POLICY_CHILD_WIDENS_PARENT: 'an EgressNamespace allows a domain an ancestor namespace does not cover',
+  POLICY_DUPLICATE_NAMESPACE_PATH: 'two EgressNamespace resources define the same namespace path',
+  POLICY_DUPLICATE_DOMAIN: 'the same domain is listed twice in one allow or block list (warning)',
+  POLICY_INVALID_REGEX: 'a regular expression does not compile under re2 (no backreferences, no lookaround)',
+  POLICY_REGEX_UNANCHORED:
+    'an allow regex lacks `^…$`, so it also matches names that merely contain it (warning)',
+  POLICY_PERMITS_EVERYTHING:
+    'a mirrord policy has no outgoing rules, so it permits every connection (warning)',
+  POLICY_RAW_SECRET: 'a key, token or secret is written in clear where only its SHA-256 digest belongs',
+  POLICY_INVALID_KEY_HASH: 'a key digest is not 64 hexadecimal characters (a SHA-256 digest)',
+  POLICY_AMBIGUOUS_IDENTITY:
+    'two agents claim the same context name, principal, key digest or source address',
+  POLICY_UNKNOWN_FIREWALL_POLICY: 'an agent names a firewall policy that is not defined (warning)',
 } as const;
 
 export type IssueCode = keyof typeof ISSUE_CODES;

@@ -12,6 +12,8 @@ export interface ResourceWorld {
   isDeclared(kind: string, namespace: string, name: string): boolean;
   /** Names declared for a kind in a namespace, for "did you mean" suggestions. */
   names(kind: string, namespace: string): string[];
+  /** Every resource of a kind that passed its own checks, in document order, across namespaces. */
+  all(kind: string): readonly Resource[];
 }
 
 export interface KindValidator<R extends Resource = Resource> {

@@ -8,8 +8,23 @@ import { denyPolicyKind } from './validate-deny-policy';
 import { gatewayKind } from './validate-gateway';
 import type { KindValidator } from './validate-kind';
 import { l4RouteKind } from './validate-l4-route';
+import { mirrordClusterPolicyKind, mirrordPolicyKind } from './validate-mirrord';
+import { firewallPolicyKind } from './validate-firewall';
+import { namespaceKind } from './validate-namespace';
+import { domainListKind } from './validate-domain-list';
+import { agentKind } from './validate-agent';
 
-const ALL: readonly KindValidator[] = [gatewayKind, l4RouteKind, denyPolicyKind];
+const ALL: readonly KindValidator[] = [
+  gatewayKind,
+  l4RouteKind,
+  denyPolicyKind,
+  mirrordPolicyKind,
+  mirrordClusterPolicyKind,
+  firewallPolicyKind,
+  namespaceKind,
+  domainListKind,
+  agentKind,
+] as readonly KindValidator[];
 
 export const KINDS: ReadonlyMap<string, KindValidator> = new Map(ALL.map((kind) => [kind.kind, kind]));
 

@@ -162,9 +162,23 @@ spec:
 });
 
 describe('registry and codes', () => {
-  it('serves the seed-001 kinds under both API versions', () => {
-    expect([...KINDS.keys()]).toEqual(['EgressGateway', 'EgressL4Route', 'EgressDenyPolicy']);
-    expect(API_VERSIONS).toEqual(['egress.portcullis.dev/v1alpha1', 'clrk.apoxy.dev/v1alpha1']);
+  it('serves every kind, the seed ones under their own API versions too', () => {
+    expect([...KINDS.keys()]).toEqual([
+      'EgressGateway',
+      'EgressL4Route',
+      'EgressDenyPolicy',
+      'MirrordPolicy',
+      'MirrordClusterPolicy',
+      'EgressFirewallPolicy',
+      'EgressNamespace',
+      'EgressDomainList',
+      'EgressAgent',
+    ]);
+    expect(API_VERSIONS).toEqual([
+      'egress.portcullis.dev/v1alpha1',
+      'clrk.apoxy.dev/v1alpha1',
+      'policies.mirrord.metalbear.co/v1alpha',
+    ]);
   });
 
   it('documents every code the brief asks for', () => {

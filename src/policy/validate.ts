@@ -157,6 +157,7 @@ function createWorld(all: readonly Checked[], valid: readonly Checked[]): Resour
       const prefix = keyOf(kind, namespace, '');
       return [...declared].filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length));
     },
+    all: (kind) => valid.flatMap((entry) => (entry.resource?.kind === kind ? [entry.resource] : [])),
   };
 }
 

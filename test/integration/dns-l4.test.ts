@@ -107,7 +107,7 @@ it('allows raw TCP by name only after the agent resolved the name through Portcu
   expect(before.status?.code).toBe(7);
 
   const answer = await resolve('pg.prod.internal');
-  expect(answer.rcode).toBe('NOERROR');
+  expect((answer as { rcode?: string }).rcode).toBe('NOERROR');
   expect(answer.answers?.map((a) => a.type)).toEqual(['CNAME', 'A']);
 
   const after = await envoy.check(fromAgent('127.0.0.1', '10.50.0.7', 5432), tcpOut);
@@ -123,13 +123,13 @@ it("does not let one agent's binding speak for another agent", async () => {
 
 it('refuses a name this agent may never reach', async () => {
   const answer = await resolve('exfil.example');
-  expect(answer.rcode).toBe('REFUSED');
+  expect((answer as { rcode?: string }).rcode).toBe('REFUSED');
   expect(upstream.received.some((q) => q.packet.questions?.[0]?.name === 'exfil.example')).toBe(false);
 });
 
 it('strips an allowed name whose answer points at the metadata endpoint', async () => {
   const answer = await resolve('metadata-proxy.example');
-  expect(answer.rcode).toBe('REFUSED');
+  expect((answer as { rcode?: string }).rcode).toBe('REFUSED');
   expect(answer.answers ?? []).toEqual([]);
   const check = await envoy.check(fromAgent('127.0.0.1', '169.254.169.254', 5432), tcpOut);
   expect(check.status?.code).toBe(7);

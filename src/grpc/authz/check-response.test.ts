@@ -7,6 +7,8 @@ import { authorizationServiceDefinition } from '../protos';
 import type { CheckSurface } from './check-request';
 import { DECISION_ID_HEADER, fallbackCheckResponse, toCheckResponse } from './check-response';
 
+const SNAPSHOT_VERSION = 3;
+
 function decision(overrides: Partial<Decision> = {}): Decision {
   return {
     id: 'dec-1',
@@ -21,7 +23,7 @@ function decision(overrides: Partial<Decision> = {}): Decision {
     agent: { name: 'anonymous', namespace: '', identifiedBy: 'anonymous' },
     notes: [],
     trace: [],
-    snapshotVersion: 3,
+    snapshotVersion: SNAPSHOT_VERSION,
     ...overrides,
   };
 }
@@ -53,6 +55,7 @@ describe('toCheckResponse: allow', () => {
           verdict: { stringValue: 'allow' },
           reason_code: { stringValue: 'route_allowed' },
           enforced: { boolValue: true },
+          snapshot_version: { numberValue: SNAPSHOT_VERSION },
           rule: { stringValue: 'openai' },
           policy: { stringValue: 'EgressL4Route/default/openai' },
         },
@@ -94,6 +97,7 @@ describe('toCheckResponse: deny', () => {
           verdict: { stringValue: 'deny' },
           reason_code: { stringValue: 'deny_policy' },
           enforced: { boolValue: true },
+          snapshot_version: { numberValue: SNAPSHOT_VERSION },
           rule: { stringValue: 'rules[0].matches[0]' },
           policy: { stringValue: 'EgressDenyPolicy/default/block-evil' },
         },
@@ -130,7 +134,7 @@ describe('toCheckResponse: deny', () => {
     const { policy: _policy, rule: _rule, ...rest } = bare;
     expect(
       Object.keys(toCheckResponse(rest, 'check-l4').dynamic_metadata?.fields ?? {}).sort(),
-    ).toStrictEqual(['decision_id', 'enforced', 'reason_code', 'verdict']);
+    ).toStrictEqual(['decision_id', 'enforced', 'reason_code', 'snapshot_version', 'verdict']);
     const cluster = decision({ policy: { kind: 'MirrordClusterPolicy', namespace: '', name: 'all' } });
     expect(toCheckResponse(cluster, 'check-l4').dynamic_metadata?.fields?.['policy']).toStrictEqual({
       stringValue: 'MirrordClusterPolicy/all',

@@ -11,7 +11,8 @@ import { checkSurface, toEgressRequest } from './check-request';
 import { fallbackCheckResponse, toCheckResponse } from './check-response';
 
 export interface AuthzDeps {
-  decide(request: EgressRequest): Decision;
+  /** May return a promise when the decision needs a name looked up first (firewall lists). */
+  decide(request: EgressRequest): Decision | Promise<Decision>;
   /** A deny with reason code `invalid_request` for a CheckRequest that cannot be translated. */
   decideInvalid(message: string, surface: CheckSurface): Decision;
   /** A deny with reason code `internal_error`; without it (or if it throws) a fixed deny is sent. */
@@ -44,22 +45,24 @@ export function readCallMeta(metadata: grpc.Metadata): CheckCallMeta {
 
 export function createAuthzHandler(deps: AuthzDeps): grpc.handleUnaryCall<CheckRequest, CheckResponse> {
   return (call, callback) => {
-    const response = answer(deps, call.request, call);
-    // Envoy has given up on a cancelled call (its timeout already applied); nothing to send.
-    if (call.cancelled) return;
-    try {
-      callback(null, response);
-    } catch (err) {
-      deps.onError?.(err);
-    }
+    void answer(deps, call.request, call).then((response) => {
+      // Envoy has given up on a cancelled call (its timeout already applied); nothing to send.
+      if (call.cancelled) return;
+      try {
+        callback(null, response);
+      } catch (err) {
+        deps.onError?.(err);
+      }
+    });
   };
 }
 
-function answer(
+/** Never rejects: every failure becomes a deny (envoy-contract.md §0 item 2). */
+async function answer(
   deps: AuthzDeps,
   check: CheckRequest,
   call: { readonly metadata: grpc.Metadata },
-): CheckResponse {
+): Promise<CheckResponse> {
   let surface: CheckSurface = 'check-http';
   let request: EgressRequest | undefined;
   let decision: Decision;
@@ -68,7 +71,7 @@ function answer(
     const translated = toEgressRequest(check, readCallMeta(call.metadata));
     if (translated.ok) {
       request = translated.request;
-      decision = deps.decide(request);
+      decision = await deps.decide(request);
     } else {
       decision = deps.decideInvalid(translated.message, surface);
     }

@@ -1,0 +1,206 @@
+/**
+ * Layer 5 of PRODUCT.md §2: the agent's `EgressFirewallPolicy`, or the workspace default (seeds
+ * 002/004). Rules are tried in order and the first one in scope decides; no rule in scope leaves
+ * the policy's `defaultVerdict`.
+ *
+ * Scope and carve-outs (seed 002 §2). A deny rule's deny list is its scope and its allow list
+ * carves exceptions out; an allow rule flips that. An audit rule reads like an allow rule (its
+ * allow list is the scope, its deny list carves out), since audit, like allow, lets the call through
+ * and only logs it.
+ *
+ * What an entry is matched against, strongest evidence first:
+ *   address   the address the connection goes to (`dest.ip`) and, for deny lists only, the IPv4
+ *             embedded in it (PRODUCT.md §2 checks embedded IPv4 against deny rules)
+ *   name      every name the request's evidence supports (`dest.names`)
+ *   resolved  the addresses the name resolved to, best effort (`input.resolved`)
+ * A deny rule's carve-out must match on evidence at least as strong as what put the destination in
+ * scope. So a carve-out by name lets api.openai.com through "even if it ever resolved into" a
+ * denied range (the seed's words), but a name (an SNI anyone can send) never lets a connection to
+ * a denied address through, and an address that DNS produced never undoes a deny by name. An allow
+ * rule's carve-outs are denials, so any match at all applies them.
+ *
+ * A rule whose stored list was unreadable (`brokenList`, legacy rows only): "an enforcing deny rule
+ * still gates … but an allow rule with a broken list will not fire" (seed 002 §4).
+ */
+import type {
+  CompiledEntryList,
+  CompiledFirewallPolicy,
+  CompiledFirewallRule,
+  FirewallLayer,
+} from '../compile/firewall-layer';
+import { selectFirewallPolicy, type FirewallSelection } from '../compile/firewall-layer';
+import type { FirewallEntry } from '../policy/types';
+import type { IpAddress } from '../policy/values';
+import { describeTarget } from './describe';
+import type { LayerInput } from './layer';
+import type { Destination, LayerResult, ReasonCode } from './types';
+
+type Strength = 1 | 2 | 3;
+const RESOLVED: Strength = 1;
+const NAME: Strength = 2;
+const ADDRESS: Strength = 3;
+
+interface ListHit {
+  readonly entry: FirewallEntry;
+  readonly strength: Strength;
+  /** How the destination met the entry, for the reason: ` (resolved to 10.0.0.5)`. */
+  readonly via: string;
+}
+
+type Scope = { readonly hit: ListHit } | { readonly broken: string };
+
+export function evaluateFirewall(layer: FirewallLayer, input: LayerInput): LayerResult {
+  const requested = input.agent.firewallPolicy;
+  const selection = selectFirewallPolicy(layer, requested);
+  const gap = attachmentGap(layer, requested, input.agent.name);
+  if (selection.policy === undefined) {
+    return {
+      layer: 'firewall',
+      outcome: 'abstain',
+      reason: `no firewall policy applies: ${gap ?? `agent ${input.agent.name} names none`} and there is no workspace default`,
+    };
+  }
+  const policy = selection.policy;
+  const target = describeTarget(input.dest);
+  const from = `firewall policy ${policy.ref.namespace}/${policy.ref.name}${attachment(selection, gap)}`;
+  for (const rule of policy.rules) {
+    const scope = inScope(rule, input.dest, input.resolved);
+    if (scope !== undefined) return ruleResult(policy, rule, scope, target, from);
+  }
+  return defaultResult(policy, target, from);
+}
+
+function inScope(
+  rule: CompiledFirewallRule,
+  dest: Destination,
+  resolved: readonly IpAddress[] | undefined,
+): Scope | undefined {
+  if (rule.brokenList !== undefined) return rule.verdict === 'deny' ? { broken: rule.brokenList } : undefined;
+  const denies = rule.verdict === 'deny';
+  const hit = matchList(denies ? rule.deny : rule.allow, dest, resolved, denies);
+  if (hit === undefined) return undefined;
+  const carve = matchList(denies ? rule.allow : rule.deny, dest, resolved, !denies);
+  if (carve !== undefined && (!denies || carve.strength >= hit.strength)) return undefined;
+  return { hit };
+}
+
+/** The strongest way the destination meets an entry of `list`, if it does. */
+function matchList(
+  list: CompiledEntryList,
+  dest: Destination,
+  resolved: readonly IpAddress[] | undefined,
+  withEmbedded: boolean,
+): ListHit | undefined {
+  if (list.size === 0) return undefined;
+  let found: FirewallEntry | undefined;
+  const take = (entry: FirewallEntry): boolean => {
+    found = entry;
+    return true;
+  };
+  if (dest.ip !== undefined) {
+    list.addresses.forEach(dest.ip, take);
+    if (found !== undefined) {
+      return {
+        entry: found,
+        strength: ADDRESS,
+        via: dest.host === undefined ? '' : ` (address ${dest.ip.text})`,
+      };
+    }
+    if (withEmbedded && dest.embeddedIpv4 !== undefined) {
+      list.addresses.forEach(dest.embeddedIpv4, take);
+      if (found !== undefined) {
+        return { entry: found, strength: ADDRESS, via: ` (embedded IPv4 ${dest.embeddedIpv4.text})` };
+      }
+    }
+  }
+  for (const name of dest.names) {
+    list.hosts.forEach(name, take);
+    if (found !== undefined)
+      return { entry: found, strength: NAME, via: name === dest.host ? '' : ` (as ${name})` };
+  }
+  for (const ip of resolved ?? []) {
+    list.addresses.forEach(ip, take);
+    if (found !== undefined) return { entry: found, strength: RESOLVED, via: ` (resolved to ${ip.text})` };
+  }
+  return undefined;
+}
+
+function ruleResult(
+  policy: CompiledFirewallPolicy,
+  rule: CompiledFirewallRule,
+  scope: Scope,
+  target: string,
+  from: string,
+): LayerResult {
+  const named = `rule "${rule.ref.label}" (${rule.ref.index}) of ${from}`;
+  const base = { layer: 'firewall' as const, policy: policy.ref, rule: rule.ref };
+  if ('broken' in scope) {
+    return shadowed(policy, {
+      ...base,
+      outcome: 'deny',
+      reasonCode: 'firewall_rule_denied',
+      reason: `${named} has an unreadable egress list (${scope.broken}); a deny rule with a broken list gates every destination, including ${target}`,
+    });
+  }
+  const matched = `${target} matches ${rule.verdict === 'deny' ? 'deny' : 'allow'} entry ${scope.hit.entry.text}${scope.hit.via}`;
+  switch (rule.verdict) {
+    case 'deny':
+      return shadowed(policy, {
+        ...base,
+        outcome: 'deny',
+        reasonCode: 'firewall_rule_denied',
+        reason: `${matched} of deny ${named}`,
+      });
+    case 'allow':
+      return {
+        ...base,
+        outcome: 'allow',
+        reasonCode: 'firewall_rule_allowed',
+        reason: `${matched} of allow ${named}`,
+      };
+    case 'audit':
+      return {
+        ...base,
+        outcome: 'audit',
+        reasonCode: 'firewall_audit',
+        reason: `${matched} of audit ${named}; let through and logged`,
+      };
+  }
+}
+
+function defaultResult(policy: CompiledFirewallPolicy, target: string, from: string): LayerResult {
+  const verdict = policy.resource.defaultVerdict;
+  const reason = `no rule of ${from} covers ${target}; its default verdict is ${verdict}`;
+  const base = { layer: 'firewall' as const, policy: policy.ref, reason };
+  const code: Record<typeof verdict, ReasonCode> = {
+    allow: 'firewall_default_allowed',
+    deny: 'firewall_default_denied',
+    audit: 'firewall_audit',
+  };
+  return shadowed(policy, { ...base, outcome: verdict, reasonCode: code[verdict] });
+}
+
+/** Shadow mode downgrades a deny to an audit record; the engine prefixes `[shadow] would deny — `. */
+function shadowed(policy: CompiledFirewallPolicy, result: LayerResult): LayerResult {
+  return policy.resource.shadow && result.outcome === 'deny'
+    ? { ...result, outcome: 'audit', shadow: true }
+    : result;
+}
+
+/** Why the agent's own policy was passed over, when it names one that is not used. */
+function attachmentGap(
+  layer: FirewallLayer,
+  requested: string | undefined,
+  agent: string,
+): string | undefined {
+  if (requested === undefined) return undefined;
+  const named = layer.policies.get(requested);
+  if (named === undefined) return `agent ${agent} names policy "${requested}", which is not loaded`;
+  if (!named.resource.enabled) return `agent ${agent} names policy "${requested}", which is disabled`;
+  return undefined;
+}
+
+function attachment(selection: FirewallSelection, gap: string | undefined): string {
+  if (selection.via !== 'workspace-default') return '';
+  return gap === undefined ? ' (workspace default)' : ` (workspace default: ${gap})`;
+}

@@ -1,0 +1,197 @@
+/**
+ * Layer 4 of PRODUCT.md §2: the mirrord policies (seed 000) that select the agent.
+ *
+ * Every selecting policy must permit, and each is judged by the seed's four steps exactly:
+ *   1. no allow and no block rules          → permitted
+ *   2. allow rules exist and none matches   → forbidden (`mirrord_not_allowed`)
+ *   3. any block rule matches               → forbidden, even if allowed (`mirrord_blocked`)
+ *   4. otherwise                            → permitted (`mirrord_allowed`)
+ * A rule matches when all its given fields hold. A field the request carries no evidence for (a
+ * hostname with no name, an ipBlock with no address) does not hold; when that is all that kept a
+ * rule from matching, the reason says so, so operators see the gap (PRODUCT.md §2).
+ */
+import { encodeNames } from '../compile/mirrord-layer';
+import type { CompiledMirrordPolicy, CompiledMirrordRule, MirrordLayer } from '../compile/mirrord-layer';
+import { cidrContainsIp } from '../policy/cidr';
+import type { CidrBlock, IpAddress } from '../policy/values';
+import { describeTarget } from './describe';
+import type { LayerInput } from './layer';
+import type { Agent, Destination, LayerResult, ReasonCode } from './types';
+
+type Missing = 'name' | 'address';
+type RuleOutcome = 'match' | 'miss' | Missing;
+
+/** One request's evidence, with its names encoded at most once for all rules of all policies. */
+interface Evidence {
+  readonly dest: Destination;
+  names(): readonly Buffer[];
+}
+
+interface PolicyVerdict {
+  readonly permitted: boolean;
+  readonly code: ReasonCode;
+  /** Rule index (`network.outgoing.block[0]`) or the list/section the verdict rests on. */
+  readonly rule: string;
+  readonly why: string;
+  /** Rules that could not be evaluated for lack of evidence, and which evidence. */
+  readonly gaps: readonly string[];
+}
+
+export function evaluateMirrord(layer: MirrordLayer, input: LayerInput): LayerResult {
+  const { agent, dest } = input;
+  const selecting = layer.policies.filter((p) => selectsAgent(p, agent));
+  if (selecting.length === 0) {
+    return {
+      layer: 'mirrord',
+      outcome: 'abstain',
+      reason:
+        layer.policies.length === 0
+          ? 'no mirrord policy is loaded'
+          : `no mirrord policy selects agent ${agent.name}`,
+    };
+  }
+  let encoded: Buffer[] | undefined;
+  const evidence: Evidence = { dest, names: () => (encoded ??= encodeNames(dest.names)) };
+  const target = describeTarget(dest);
+
+  let first: { policy: CompiledMirrordPolicy; verdict: PolicyVerdict } | undefined;
+  for (const policy of selecting) {
+    const verdict = evaluatePolicy(policy, evidence);
+    if (!verdict.permitted) {
+      return result(
+        'deny',
+        policy,
+        verdict,
+        `${target} ${verdict.why} of ${show(policy)}${gapText(verdict)}`,
+      );
+    }
+    first ??= { policy, verdict };
+  }
+  // `selecting` is not empty and nothing forbade, so the first policy's permit is recorded.
+  const { policy, verdict } = first as { policy: CompiledMirrordPolicy; verdict: PolicyVerdict };
+  const others = selecting.length - 1;
+  const also =
+    others === 0
+      ? ''
+      : `; ${others} other mirrord polic${others === 1 ? 'y also permits' : 'ies also permit'}`;
+  return result(
+    'allow',
+    policy,
+    verdict,
+    `${target} permitted by ${show(policy)}: ${verdict.why}${also}${gapText(verdict)}`,
+  );
+}
+
+function result(
+  outcome: 'allow' | 'deny',
+  policy: CompiledMirrordPolicy,
+  verdict: PolicyVerdict,
+  reason: string,
+): LayerResult {
+  return {
+    layer: 'mirrord',
+    outcome,
+    reasonCode: verdict.code,
+    reason,
+    policy: policy.ref,
+    rule: { index: verdict.rule, label: verdict.rule },
+  };
+}
+
+/** Cluster policies select every agent; namespaced ones their namespace and its descendants. */
+function selectsAgent(p: CompiledMirrordPolicy, agent: Agent): boolean {
+  if (p.namespace !== undefined && p.namespacePrefix !== undefined) {
+    if (agent.namespace !== p.namespace && !agent.namespace.startsWith(p.namespacePrefix)) return false;
+  }
+  if (p.selects !== undefined && !p.selects(agent.labels)) return false;
+  return p.targets === undefined || p.targets(agent.name);
+}
+
+function evaluatePolicy(p: CompiledMirrordPolicy, ev: Evidence): PolicyVerdict {
+  if (p.allow.length === 0 && p.block.length === 0) {
+    return verdict(true, 'mirrord_allowed', 'network.outgoing', 'it has no outgoing rules', []);
+  }
+  const allowGaps: string[] = [];
+  let allowedBy: CompiledMirrordRule | undefined;
+  if (p.allow.length > 0) {
+    allowedBy = p.allow.find((rule) => holds(rule, ev, false, allowGaps));
+    if (allowedBy === undefined) {
+      return verdict(
+        false,
+        'mirrord_not_allowed',
+        'network.outgoing.allow',
+        'matches no allow rule',
+        allowGaps,
+      );
+    }
+  }
+  const blockGaps: string[] = [];
+  const blockedBy = p.block.find((rule) => holds(rule, ev, true, blockGaps));
+  if (blockedBy !== undefined) {
+    return verdict(false, 'mirrord_blocked', blockedBy.index, `matches block rule ${blockedBy.index}`, []);
+  }
+  return allowedBy === undefined
+    ? verdict(
+        true,
+        'mirrord_allowed',
+        'network.outgoing.block',
+        'no allow rules and no block rule matches',
+        blockGaps,
+      )
+    : verdict(
+        true,
+        'mirrord_allowed',
+        allowedBy.index,
+        `allow rule ${allowedBy.index}, no block rule matches`,
+        blockGaps,
+      );
+}
+
+function verdict(
+  permitted: boolean,
+  code: ReasonCode,
+  rule: string,
+  why: string,
+  gaps: readonly string[],
+): PolicyVerdict {
+  return { permitted, code, rule, why, gaps };
+}
+
+/** True when the rule matches; records it in `gaps` when only missing evidence stopped it. */
+function holds(rule: CompiledMirrordRule, ev: Evidence, block: boolean, gaps: string[]): boolean {
+  const outcome = matchRule(rule, ev, block);
+  if (outcome === 'name' || outcome === 'address') gaps.push(`${rule.index} (no ${outcome} evidence)`);
+  return outcome === 'match';
+}
+
+function matchRule(rule: CompiledMirrordRule, ev: Evidence, block: boolean): RuleOutcome {
+  const { dest } = ev;
+  if (rule.ports !== undefined && rule.ports[dest.protocol]?.has(dest.port) !== true) return 'miss';
+  let missing: Missing | undefined;
+  if (rule.ipBlock !== undefined) {
+    if (dest.ip === undefined) missing = 'address';
+    else if (!inBlock(rule.ipBlock, dest.ip, block ? dest.embeddedIpv4 : undefined)) return 'miss';
+  }
+  if (rule.hostname !== undefined) {
+    const names = ev.names();
+    if (names.length === 0) missing ??= 'name';
+    else if (!names.some((name) => rule.hostname?.test(name) === true)) return 'miss';
+  }
+  return missing ?? 'match';
+}
+
+/** Inside `cidr` and outside every `except`; block rules also judge an embedded IPv4 (NAT64, 6to4…). */
+function inBlock(block: CidrBlock, ip: IpAddress, embedded: IpAddress | undefined): boolean {
+  const inside = (addr: IpAddress): boolean =>
+    cidrContainsIp(block.cidr, addr) && !block.except.some((e) => cidrContainsIp(e, addr));
+  return inside(ip) || (embedded !== undefined && inside(embedded));
+}
+
+function show(p: CompiledMirrordPolicy): string {
+  const { kind, namespace, name } = p.ref;
+  return namespace === '' ? `${kind} ${name}` : `${kind} ${namespace}/${name}`;
+}
+
+function gapText(v: PolicyVerdict): string {
+  return v.gaps.length === 0 ? '' : `; not evaluated: ${v.gaps.join(', ')}`;
+}
