@@ -5,13 +5,19 @@ import { formatIssue } from '../policy/validate';
 import { compileSnapshot } from '../compile/snapshot';
 import { decide } from '../engine/decide';
 import type { Agent, EgressRequest, RawDestination } from '../engine/types';
-import { ANONYMOUS_AGENT } from '../engine/types';
+import type { Snapshot } from '../compile/snapshot';
+import type { IpAddress } from '../policy/values';
+import { parseIpLiteral } from '../policy/ip';
+import { normalizeHostname } from '../policy/hostname';
+import { resolveAgent } from '../identity/resolve-agent';
+import { nameToResolve } from '../engine/resolution';
+import { createNameResolver } from '../dns/name-resolver';
 import { formatDecision, decisionToJson } from './format-decision';
 import { UsageError } from './usage-error';
 import type { CommandIo } from './io';
 
 export const CHECK_USAGE =
-  'portcullis check --policy PATH --dest HOST:PORT [--protocol tcp|udp] [--agent NAME] [--label k=v]… [--sni NAME] [--method CONNECT|GET|…] [--gateway NAME] [--listener NAME] [--json]';
+  'portcullis check --policy PATH --dest HOST:PORT [--protocol tcp|udp] [--agent NAME] [--label k=v]… [--namespace PATH] [--principal URI] [--source IP] [--sni NAME] [--method CONNECT|GET|…] [--gateway NAME] [--listener NAME] [--resolve NAME=IP[,IP]]… [--json]';
 
 const OPTIONS = {
   policy: { type: 'string', multiple: true },
@@ -19,6 +25,10 @@ const OPTIONS = {
   protocol: { type: 'string', default: 'tcp' },
   agent: { type: 'string' },
   label: { type: 'string', multiple: true },
+  namespace: { type: 'string' },
+  principal: { type: 'string' },
+  source: { type: 'string' },
+  resolve: { type: 'string', multiple: true },
   sni: { type: 'string' },
   method: { type: 'string' },
   gateway: { type: 'string' },
@@ -62,7 +72,10 @@ function buildRequest(v: ReturnType<typeof parse>): EgressRequest {
   };
   return {
     surface: 'cli',
-    source: {},
+    source: {
+      ...(v.source !== undefined ? { address: v.source } : {}),
+      ...(v.principal !== undefined ? { principal: v.principal } : {}),
+    },
     destination,
     ...(method !== undefined
       ? { l7: { method, path: method === 'CONNECT' ? '' : '/', scheme: 'http' } }
@@ -75,10 +88,32 @@ function buildRequest(v: ReturnType<typeof parse>): EgressRequest {
   };
 }
 
-function buildAgent(v: ReturnType<typeof parse>): Agent {
-  const labels = parseLabels(v.label ?? []);
-  if (v.agent === undefined) return { ...ANONYMOUS_AGENT, labels };
-  return { name: v.agent, namespace: '', labels, identifiedBy: 'context', authenticated: false };
+/**
+ * The agent as `serve` would identify it (EgressAgent resources by name, principal or source
+ * address), with `--label` and `--namespace` layered on top for what-if questions.
+ */
+function buildAgent(v: ReturnType<typeof parse>, snapshot: Snapshot, request: EgressRequest): Agent {
+  const found = resolveAgent(snapshot.agents, request);
+  const labels = { ...found.labels, ...parseLabels(v.label ?? []) };
+  return { ...found, labels, ...(v.namespace !== undefined ? { namespace: v.namespace } : {}) };
+}
+
+/** `--resolve api.example.com=10.0.0.5,10.0.0.6`: fixed answers, so `check` needs no DNS. */
+function parseResolve(entries: readonly string[]): Map<string, IpAddress[]> {
+  const answers = new Map<string, IpAddress[]>();
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const name = normalizeHostname(entry.slice(0, Math.max(0, eq)));
+    const ips = entry
+      .slice(eq + 1)
+      .split(',')
+      .map((a) => parseIpLiteral(a.trim()));
+    if (eq <= 0 || !name.ok || ips.some((ip) => ip === undefined)) {
+      throw new UsageError(`--resolve wants NAME=IP[,IP…], got "${entry}"`);
+    }
+    answers.set(name.host, ips as IpAddress[]);
+  }
+  return answers;
 }
 
 /** `portcullis check`: one decision, explained. Exit 0 allow, 1 deny, 2 usage or policy error. */
@@ -86,7 +121,7 @@ export async function checkCommand(args: readonly string[], io: CommandIo): Prom
   const v = parse(args);
   if (!v.policy || v.policy.length === 0) throw new UsageError('--policy PATH is required');
   const request = buildRequest(v);
-  const agent = buildAgent(v);
+  const fixedAnswers = parseResolve(v.resolve ?? []);
   const { resources, issues } = await loadPolicies(v.policy);
   const errors = issues.filter((i) => i.severity === 'error');
   if (errors.length > 0) {
@@ -95,7 +130,11 @@ export async function checkCommand(args: readonly string[], io: CommandIo): Prom
     return 2;
   }
   const snapshot = compileSnapshot(resources, { version: 1, createdAt: new Date().toISOString() });
-  const decision = decide(snapshot, request, agent, { id: randomUUID() });
+  const agent = buildAgent(v, snapshot, request);
+  const host = nameToResolve(snapshot, request, agent);
+  const resolved =
+    host === undefined ? undefined : (fixedAnswers.get(host) ?? (await createNameResolver().resolve(host)));
+  const decision = decide(snapshot, request, agent, { id: randomUUID(), ...(resolved ? { resolved } : {}) });
   if (v.json) io.out(JSON.stringify(decisionToJson(decision)));
   else for (const line of formatDecision(decision)) io.out(line);
   return decision.verdict === 'allow' ? 0 : 1;

@@ -49,6 +49,8 @@ export interface CompiledMirrordPolicy {
   readonly targets: ((agentName: string) => boolean) | undefined;
   readonly allow: readonly CompiledMirrordRule[];
   readonly block: readonly CompiledMirrordRule[];
+  /** Some block rule matches on an address: a CONNECT by name needs the name resolved to judge it. */
+  readonly blocksByAddress: boolean;
 }
 
 export interface MirrordLayer {
@@ -78,6 +80,7 @@ function compilePolicy(p: MirrordPolicy): CompiledMirrordPolicy {
     targets: p.targetPath === undefined ? undefined : compileGlob(p.targetPath),
     allow: Object.freeze(p.allow.map((r, i) => compileRule(r, `network.outgoing.allow[${i}]`))),
     block: Object.freeze(p.block.map((r, i) => compileRule(r, `network.outgoing.block[${i}]`))),
+    blocksByAddress: p.block.some((r) => r.ipBlock !== undefined),
   });
 }
 

@@ -7,6 +7,7 @@ import { request, type RequestSpec } from '../../test/support/policy';
 import { canonicalizeDestination } from './destination';
 import type { LayerInput } from './layer';
 import { evaluateMirrord } from './mirrord-layer';
+import { parseRequestIp } from '../policy/ip';
 import type { Agent, Destination } from './types';
 
 const SEED = join(__dirname, '..', '..', 'test', 'fixtures', 'seeds', '000', 'mirrord-policy.yaml');
@@ -321,5 +322,44 @@ describe('several mirrord policies', () => {
       'allow',
       'mirrord_allowed',
     ]);
+  });
+});
+
+describe('block rules and a CONNECT by name', () => {
+  const layer = layerOf(
+    policy(
+      'MirrordPolicy',
+      'no-ssh',
+      'default',
+      [
+        '  network:',
+        '    outgoing:',
+        '      allow: [{ hostname: "^bastion\\\\.example$", ports: [{ protocol: TCP, port: 22 }] }]',
+        '      block: [{ ipBlock: { cidr: 10.0.0.0/8 }, ports: [{ protocol: TCP, port: 22 }] }]',
+        '',
+      ].join('\n'),
+    ),
+  );
+  const ip = (text: string) => {
+    const parsed = parseRequestIp(text);
+    if (!parsed) throw new Error(text);
+    return parsed;
+  };
+  const byName = (resolved?: string[]) => {
+    const base = input({ connect: 'bastion.example:22' });
+    const r = evaluateMirrord(layer, resolved ? { ...base, resolved: resolved.map(ip) } : base);
+    return [r.outcome, r.reasonCode];
+  };
+
+  it('cannot judge an address block without the address: the allow rule decides', () => {
+    expect(byName()).toEqual(['allow', 'mirrord_allowed']);
+  });
+
+  it('blocks when the name resolves into the blocked range', () => {
+    expect(byName(['10.1.2.3'])).toEqual(['deny', 'mirrord_blocked']);
+  });
+
+  it('does not block when every address is outside it', () => {
+    expect(byName(['203.0.113.7'])).toEqual(['allow', 'mirrord_allowed']);
   });
 });

@@ -16,6 +16,7 @@ import { cidrContainsIp } from '../policy/cidr';
 import type { CidrBlock, IpAddress } from '../policy/values';
 import { describeTarget } from './describe';
 import type { LayerInput } from './layer';
+import { embeddedIpv4 } from '../policy/ip';
 import type { Agent, Destination, LayerResult, ReasonCode } from './types';
 
 type Missing = 'name' | 'address';
@@ -25,6 +26,8 @@ type RuleOutcome = 'match' | 'miss' | Missing;
 interface Evidence {
   readonly dest: Destination;
   names(): readonly Buffer[];
+  /** Addresses the destination name resolved to (caller's lookup); judged by block rules only. */
+  readonly resolved: readonly IpAddress[] | undefined;
 }
 
 interface PolicyVerdict {
@@ -51,7 +54,11 @@ export function evaluateMirrord(layer: MirrordLayer, input: LayerInput): LayerRe
     };
   }
   let encoded: Buffer[] | undefined;
-  const evidence: Evidence = { dest, names: () => (encoded ??= encodeNames(dest.names)) };
+  const evidence: Evidence = {
+    dest,
+    names: () => (encoded ??= encodeNames(dest.names)),
+    resolved: input.resolved,
+  };
   const target = describeTarget(dest);
 
   let first: { policy: CompiledMirrordPolicy; verdict: PolicyVerdict } | undefined;
@@ -99,7 +106,7 @@ function result(
 }
 
 /** Cluster policies select every agent; namespaced ones their namespace and its descendants. */
-function selectsAgent(p: CompiledMirrordPolicy, agent: Agent): boolean {
+export function selectsAgent(p: CompiledMirrordPolicy, agent: Agent): boolean {
   if (p.namespace !== undefined && p.namespacePrefix !== undefined) {
     if (agent.namespace !== p.namespace && !agent.namespace.startsWith(p.namespacePrefix)) return false;
   }
@@ -169,8 +176,17 @@ function matchRule(rule: CompiledMirrordRule, ev: Evidence, block: boolean): Rul
   if (rule.ports !== undefined && rule.ports[dest.protocol]?.has(dest.port) !== true) return 'miss';
   let missing: Missing | undefined;
   if (rule.ipBlock !== undefined) {
-    if (dest.ip === undefined) missing = 'address';
-    else if (!inBlock(rule.ipBlock, dest.ip, block ? dest.embeddedIpv4 : undefined)) return 'miss';
+    const ipBlock = rule.ipBlock;
+    if (dest.ip !== undefined) {
+      if (!inBlock(ipBlock, dest.ip, block ? dest.embeddedIpv4 : undefined)) return 'miss';
+    } else if (block && ev.resolved !== undefined && ev.resolved.length > 0) {
+      // A CONNECT by name: what the name resolves to is what Envoy will dial. Blocks only; a
+      // resolved address never grants an allow.
+      const embedded = (a: IpAddress) => (a.family === 6 ? embeddedIpv4(a) : undefined);
+      if (!ev.resolved.some((a) => inBlock(ipBlock, a, embedded(a)))) return 'miss';
+    } else {
+      missing = 'address';
+    }
   }
   if (rule.hostname !== undefined) {
     const names = ev.names();

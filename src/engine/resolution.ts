@@ -1,20 +1,24 @@
 /**
  * Which destination name, if any, the caller must resolve before `decide` (the engine never does
  * IO). Seeds 002/004: when the destination is a name and the applicable firewall list carries IP or
- * CIDR entries, "the name is best-effort resolved and its addresses re-checked".
+ * CIDR entries, "the name is best-effort resolved and its addresses re-checked". Seed 000: a mirrord
+ * block rule on an address (`0.0.0.0/0` port 22) must also catch a CONNECT by name.
  */
 import type { Snapshot } from '../compile/snapshot';
 import { firewallNeedsResolution, selectFirewallPolicy } from '../compile/firewall-layer';
 import { canonicalizeDestination } from './destination';
+import { selectsAgent } from './mirrord-layer';
 import type { Agent, EgressRequest } from './types';
 
 export function nameToResolve(snapshot: Snapshot, request: EgressRequest, agent: Agent): string | undefined {
-  // Cheap test first, so requests that cannot need a lookup are not parsed twice.
-  if (selectFirewallPolicy(snapshot.firewall, agent.firewallPolicy).policy?.hasAddressEntries !== true) {
-    return undefined;
-  }
+  // Cheap tests first, so requests that cannot need a lookup are not parsed twice.
+  const firewall =
+    selectFirewallPolicy(snapshot.firewall, agent.firewallPolicy).policy?.hasAddressEntries === true;
+  const mirrord = snapshot.mirrord.policies.some((p) => p.blocksByAddress && selectsAgent(p, agent));
+  if (!firewall && !mirrord) return undefined;
   const canonical = canonicalizeDestination(request.destination);
   if (!canonical.ok || canonical.destination.ip !== undefined) return undefined;
   const host = canonical.destination.host;
-  return firewallNeedsResolution(snapshot.firewall, agent.firewallPolicy, host) ? host : undefined;
+  if (host === undefined) return undefined;
+  return mirrord || firewallNeedsResolution(snapshot.firewall, agent.firewallPolicy, host) ? host : undefined;
 }
