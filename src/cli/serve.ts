@@ -19,6 +19,7 @@ import { createGrpcServer } from '../grpc/server';
 import { createAdminServer, type AdminServer } from '../admin/server';
 import { createMetrics, type Metrics } from '../telemetry/metrics';
 import { decisionLogFields } from '../telemetry/decision-log';
+import { publishDecision } from '../telemetry/decision-channel';
 import type { Logger } from '../telemetry/logger';
 import type { Snapshot } from '../compile/snapshot';
 import { startDnsService, type DnsService } from './dns-service';
@@ -93,9 +94,15 @@ export async function startService(config: ServeConfig, logger: Logger): Promise
   }
 
   const health = createHealthService();
-  const record = (decision: Decision, request: EgressRequest | undefined, surface: string): void => {
+  const record = (
+    decision: Decision,
+    request: EgressRequest | undefined,
+    surface: string,
+    durationMs: number,
+  ): void => {
     metrics.recordDecision(decision, surface);
     logger.info(decisionLogFields(decision, request, surface), 'decision');
+    publishDecision({ decision, request, surface, durationMs });
   };
 
   const resolver = createNameResolver();
@@ -125,7 +132,7 @@ export async function startService(config: ServeConfig, logger: Logger): Promise
         'internal_error',
       );
     },
-    onDecision: (decision, request, surface) => record(decision, request, surface),
+    onDecision: (decision, request, surface, durationMs) => record(decision, request, surface, durationMs),
   });
 
   const grpc = createGrpcServer({ authz, health });

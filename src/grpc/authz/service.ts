@@ -21,7 +21,13 @@ export interface AuthzDeps {
    * Audit hook; it sees every decision, including those for calls cancelled meanwhile. `request` is
    * absent when the CheckRequest could not be translated.
    */
-  onDecision?(decision: Decision, request: EgressRequest | undefined, surface: CheckSurface): void;
+  /** Called once per answered call; `durationMs` covers translation, identity, lookups and the decision. */
+  onDecision?(
+    decision: Decision,
+    request: EgressRequest | undefined,
+    surface: CheckSurface,
+    durationMs: number,
+  ): void;
   /** Failures that did not change the answer (audit hook errors) or forced the fixed deny. */
   onError?(err: unknown): void;
 }
@@ -63,6 +69,7 @@ async function answer(
   check: CheckRequest,
   call: { readonly metadata: grpc.Metadata },
 ): Promise<CheckResponse> {
+  const started = process.hrtime.bigint();
   let surface: CheckSurface = 'check-http';
   let request: EgressRequest | undefined;
   let decision: Decision;
@@ -87,7 +94,7 @@ async function answer(
   }
 
   try {
-    deps.onDecision?.(decision, request, surface);
+    deps.onDecision?.(decision, request, surface, Number(process.hrtime.bigint() - started) / 1e6);
   } catch (err) {
     deps.onError?.(err);
   }
