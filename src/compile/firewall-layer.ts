@@ -36,6 +36,15 @@ export interface CompiledFirewallPolicy {
   readonly rules: readonly CompiledFirewallRule[];
   /** Some egress rule lists an IP or CIDR, so a destination known only by name must be resolved. */
   readonly hasAddressEntries: boolean;
+  /**
+   * Every entry of every rule's scope list (deny list of deny rules, allow list of the others),
+   * pointing at the rule's position in `rules`: the evaluator looks up which rules could be in scope
+   * instead of trying each rule in turn, so a policy of many rules costs a few lookups.
+   */
+  readonly scopeHosts: HostIndex<number>;
+  readonly scopeAddresses: CidrIndex<number>;
+  /** Positions of deny rules whose stored list is broken: always in scope (seed 002 §4). */
+  readonly alwaysInScope: readonly number[];
 }
 
 export interface FirewallLayer {
@@ -96,9 +105,18 @@ export function firewallNeedsResolution(
 
 function compilePolicy(resource: EgressFirewallPolicy): CompiledFirewallPolicy {
   const rules: CompiledFirewallRule[] = [];
+  const scopeHosts = createHostIndex<number>();
+  const scopeAddresses = createCidrIndex<number>();
+  const alwaysInScope: number[] = [];
   let hasAddressEntries = false;
   resource.rules.forEach((rule, index) => {
     if (rule.stage !== 'egress' && rule.stage !== '') return;
+    const position = rules.length;
+    if (rule.brokenList !== undefined && rule.verdict === 'deny') alwaysInScope.push(position);
+    for (const entry of rule.verdict === 'deny' ? rule.deny : rule.allow) {
+      if (entry.kind === 'host') scopeHosts.add(entry.pattern, position);
+      else scopeAddresses.add(entry.kind === 'cidr' ? entry.cidr : hostCidr(entry.ip), position);
+    }
     const allow = compileList(rule.allow);
     const deny = compileList(rule.deny);
     hasAddressEntries ||= allow.addresses.size > 0 || deny.addresses.size > 0;
@@ -121,6 +139,9 @@ function compilePolicy(resource: EgressFirewallPolicy): CompiledFirewallPolicy {
     resource,
     rules: Object.freeze(rules),
     hasAddressEntries,
+    scopeHosts: scopeHosts.build(),
+    scopeAddresses: scopeAddresses.build(),
+    alwaysInScope: Object.freeze(alwaysInScope),
   });
 }
 

@@ -49,8 +49,27 @@ export interface CompiledMirrordPolicy {
   readonly targets: ((agentName: string) => boolean) | undefined;
   readonly allow: readonly CompiledMirrordRule[];
   readonly block: readonly CompiledMirrordRule[];
+  /** Which `allow` rules need trying for a request (see `RuleIndex`). */
+  readonly allowIndex: RuleIndex;
+  readonly blockIndex: RuleIndex;
   /** Some block rule matches on an address: a CONNECT by name needs the name resolved to judge it. */
   readonly blocksByAddress: boolean;
+}
+
+/**
+ * Which rules of a list can hold for a request, in list order. A list's hostname regexes run in one
+ * pass (re2's multi-pattern set, linear in the name whatever the number of patterns), so a list of
+ * hundreds of hostname rules costs one set match per name instead of one regex per rule.
+ */
+export interface RuleIndex {
+  /** Positions of rules without a hostname regex: they can hold whatever the names. */
+  readonly withoutHostname: readonly number[];
+  /** Positions of rules that match on a hostname and nothing else but ports. */
+  readonly hostnameOnly: readonly number[];
+  /** Every other position, in order: what can still hold for a request that carries no name. */
+  readonly notHostnameOnly: readonly number[];
+  /** Positions, ascending, of the rules that can hold given these names (at least one name). */
+  candidates(names: readonly Buffer[]): number[];
 }
 
 export interface MirrordLayer {
@@ -80,6 +99,8 @@ function compilePolicy(p: MirrordPolicy): CompiledMirrordPolicy {
     targets: p.targetPath === undefined ? undefined : compileGlob(p.targetPath),
     allow: Object.freeze(p.allow.map((r, i) => compileRule(r, `network.outgoing.allow[${i}]`))),
     block: Object.freeze(p.block.map((r, i) => compileRule(r, `network.outgoing.block[${i}]`))),
+    allowIndex: compileRuleIndex(p.allow),
+    blockIndex: compileRuleIndex(p.block),
     blocksByAddress: p.block.some((r) => r.ipBlock !== undefined),
   });
 }
@@ -90,6 +111,35 @@ function compileRule(rule: MirrordRule, index: string): CompiledMirrordRule {
     ipBlock: rule.ipBlock,
     hostname: rule.hostname === undefined ? undefined : compileHostRegex(rule.hostname),
     ports: rule.ports.length === 0 ? undefined : compilePorts(rule.ports),
+  });
+}
+
+function compileRuleIndex(rules: readonly MirrordRule[]): RuleIndex {
+  const withoutHostname: number[] = [];
+  const hostnameOnly: number[] = [];
+  const positions: number[] = [];
+  const sources: string[] = [];
+  rules.forEach((rule, position) => {
+    if (rule.hostname === undefined) {
+      withoutHostname.push(position);
+      return;
+    }
+    if (rule.ipBlock === undefined) hostnameOnly.push(position);
+    positions.push(position);
+    sources.push(rule.hostname);
+  });
+  const set = sources.length === 0 ? undefined : new RE2.Set(sources, HOSTNAME_REGEX_FLAGS);
+  const skip = new Set(hostnameOnly);
+  return Object.freeze({
+    withoutHostname: Object.freeze(withoutHostname),
+    hostnameOnly: Object.freeze(hostnameOnly),
+    notHostnameOnly: Object.freeze(rules.map((_r, i) => i).filter((i) => !skip.has(i))),
+    candidates(names: readonly Buffer[]): number[] {
+      if (set === undefined) return [...withoutHostname];
+      const found = new Set<number>(withoutHostname);
+      for (const name of names) for (const i of set.match(name)) found.add(positions[i]!);
+      return [...found].sort((a, b) => a - b);
+    },
   });
 }
 

@@ -63,11 +63,30 @@ export function evaluateFirewall(layer: FirewallLayer, input: LayerInput): Layer
   const policy = selection.policy;
   const target = describeTarget(input.dest);
   const from = `firewall policy ${policy.ref.namespace}/${policy.ref.name}${attachment(selection, gap)}`;
-  for (const rule of policy.rules) {
+  for (const position of candidates(policy, input.dest, input.resolved)) {
+    const rule = policy.rules[position]!;
     const scope = inScope(rule, input.dest, input.resolved);
     if (scope !== undefined) return ruleResult(policy, rule, scope, target, from);
   }
   return defaultResult(policy, target, from);
+}
+
+/**
+ * Positions of the rules whose scope list has an entry the destination could meet, ascending: only
+ * these can be in scope, and trying them in order keeps "first in-scope rule wins".
+ */
+function candidates(
+  policy: CompiledFirewallPolicy,
+  dest: Destination,
+  resolved: readonly IpAddress[] | undefined,
+): number[] {
+  const found = new Set<number>(policy.alwaysInScope);
+  const add = (position: number): void => void found.add(position);
+  for (const name of dest.names) policy.scopeHosts.forEach(name, add);
+  for (const ip of [dest.ip, dest.embeddedIpv4, ...(resolved ?? [])]) {
+    if (ip !== undefined) policy.scopeAddresses.forEach(ip, add);
+  }
+  return [...found].sort((a, b) => a - b);
 }
 
 function inScope(

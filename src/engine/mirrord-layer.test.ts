@@ -363,3 +363,27 @@ describe('block rules and a CONNECT by name', () => {
     expect(byName(['203.0.113.7'])).toEqual(['allow', 'mirrord_allowed']);
   });
 });
+
+describe('many hostname rules in one list', () => {
+  const rules = Array.from(
+    { length: 60 },
+    (_, i) => `        - { hostname: "^h${i}\\\\.example$", ports: [{ protocol: TCP, port: 443 }] }`,
+  );
+  const layer = layerOf(
+    policy(
+      'MirrordPolicy',
+      'many',
+      'default',
+      ['  network:', '    outgoing:', '      block:', ...rules, ''].join('\n'),
+    ),
+  );
+
+  it.each([
+    ['reports the one rule whose regex matches', 'h37.example:443', 'deny', 'network.outgoing.block[37]'],
+    ['still checks the ports of a matching rule', 'h37.example:80', 'allow', 'network.outgoing.block'],
+    ['lets a name no regex matches through', 'h99.example:443', 'allow', 'network.outgoing.block'],
+  ] as const)('%s', (_n, dest, verdict, rule) => {
+    const r = evaluateMirrord(layer, input({ connect: dest }));
+    expect([r.outcome, r.rule?.index]).toEqual([verdict, rule]);
+  });
+});

@@ -11,7 +11,12 @@
  * rule from matching, the reason says so, so operators see the gap (PRODUCT.md §2).
  */
 import { encodeNames } from '../compile/mirrord-layer';
-import type { CompiledMirrordPolicy, CompiledMirrordRule, MirrordLayer } from '../compile/mirrord-layer';
+import type {
+  CompiledMirrordPolicy,
+  CompiledMirrordRule,
+  RuleIndex,
+  MirrordLayer,
+} from '../compile/mirrord-layer';
 import { cidrContainsIp } from '../policy/cidr';
 import type { CidrBlock, IpAddress } from '../policy/values';
 import { describeTarget } from './describe';
@@ -37,7 +42,7 @@ interface PolicyVerdict {
   readonly rule: string;
   readonly why: string;
   /** Rules that could not be evaluated for lack of evidence, and which evidence. */
-  readonly gaps: readonly string[];
+  readonly gaps: Gaps;
 }
 
 export function evaluateMirrord(layer: MirrordLayer, input: LayerInput): LayerResult {
@@ -116,12 +121,12 @@ export function selectsAgent(p: CompiledMirrordPolicy, agent: Agent): boolean {
 
 function evaluatePolicy(p: CompiledMirrordPolicy, ev: Evidence): PolicyVerdict {
   if (p.allow.length === 0 && p.block.length === 0) {
-    return verdict(true, 'mirrord_allowed', 'network.outgoing', 'it has no outgoing rules', []);
+    return verdict(true, 'mirrord_allowed', 'network.outgoing', 'it has no outgoing rules', NO_GAPS);
   }
-  const allowGaps: string[] = [];
+  const allowGaps = createGaps();
   let allowedBy: CompiledMirrordRule | undefined;
   if (p.allow.length > 0) {
-    allowedBy = p.allow.find((rule) => holds(rule, ev, false, allowGaps));
+    allowedBy = firstHolding(p.allow, p.allowIndex, ev, false, allowGaps);
     if (allowedBy === undefined) {
       return verdict(
         false,
@@ -132,10 +137,16 @@ function evaluatePolicy(p: CompiledMirrordPolicy, ev: Evidence): PolicyVerdict {
       );
     }
   }
-  const blockGaps: string[] = [];
-  const blockedBy = p.block.find((rule) => holds(rule, ev, true, blockGaps));
+  const blockGaps = createGaps();
+  const blockedBy = firstHolding(p.block, p.blockIndex, ev, true, blockGaps);
   if (blockedBy !== undefined) {
-    return verdict(false, 'mirrord_blocked', blockedBy.index, `matches block rule ${blockedBy.index}`, []);
+    return verdict(
+      false,
+      'mirrord_blocked',
+      blockedBy.index,
+      `matches block rule ${blockedBy.index}`,
+      NO_GAPS,
+    );
   }
   return allowedBy === undefined
     ? verdict(
@@ -154,20 +165,61 @@ function evaluatePolicy(p: CompiledMirrordPolicy, ev: Evidence): PolicyVerdict {
       );
 }
 
-function verdict(
-  permitted: boolean,
-  code: ReasonCode,
-  rule: string,
-  why: string,
-  gaps: readonly string[],
-): PolicyVerdict {
+function verdict(permitted: boolean, code: ReasonCode, rule: string, why: string, gaps: Gaps): PolicyVerdict {
   return { permitted, code, rule, why, gaps };
 }
 
+/**
+ * The first rule of a list that holds, trying only the rules the list's index says can. With no
+ * name in the request, rules matching on a hostname alone cannot be judged: they are counted as
+ * gaps in bulk rather than tried one by one.
+ */
+function firstHolding(
+  rules: readonly CompiledMirrordRule[],
+  index: RuleIndex,
+  ev: Evidence,
+  block: boolean,
+  gaps: Gaps,
+): CompiledMirrordRule | undefined {
+  const names = ev.names();
+  let positions: readonly number[];
+  if (names.length > 0) {
+    positions = index.candidates(names);
+  } else {
+    for (const position of index.hostnameOnly) gaps.add(rules[position]!.index, 'name');
+    positions = index.notHostnameOnly;
+  }
+  for (const position of positions) {
+    const rule = rules[position]!;
+    if (holds(rule, ev, block, gaps)) return rule;
+  }
+  return undefined;
+}
+
+/**
+ * Rules that could not be judged for lack of evidence, for the reason text: a count and the first
+ * few, so a list of hundreds of hostname rules facing an IP-only request stays cheap and readable.
+ */
+const GAP_EXAMPLES = 3;
+
+class Gaps {
+  count = 0;
+  readonly examples: string[] = [];
+
+  add(index: string, missing: 'name' | 'address'): void {
+    this.count++;
+    if (this.examples.length < GAP_EXAMPLES) this.examples.push(`${index} (no ${missing} evidence)`);
+  }
+}
+
+const createGaps = (): Gaps => new Gaps();
+
+const NO_GAPS = createGaps();
+
 /** True when the rule matches; records it in `gaps` when only missing evidence stopped it. */
-function holds(rule: CompiledMirrordRule, ev: Evidence, block: boolean, gaps: string[]): boolean {
+function holds(rule: CompiledMirrordRule, ev: Evidence, block: boolean, gaps: Gaps): boolean {
   const outcome = matchRule(rule, ev, block);
-  if (outcome === 'name' || outcome === 'address') gaps.push(`${rule.index} (no ${outcome} evidence)`);
+  if (outcome === 'name' || outcome === 'address') gaps.add(rule.index, outcome);
   return outcome === 'match';
 }
 
@@ -209,5 +261,8 @@ function show(p: CompiledMirrordPolicy): string {
 }
 
 function gapText(v: PolicyVerdict): string {
-  return v.gaps.length === 0 ? '' : `; not evaluated: ${v.gaps.join(', ')}`;
+  const { count, examples } = v.gaps;
+  if (count === 0) return '';
+  const more = count > examples.length ? `, and ${count - examples.length} more` : '';
+  return `; not evaluated: ${examples.join(', ')}${more}`;
 }

@@ -147,6 +147,7 @@ function rejectDuplicates(checked: readonly Checked[]): Checked[] {
 function createWorld(all: readonly Checked[], valid: readonly Checked[]): ResourceWorld {
   const declared = new Set(all.flatMap((entry) => (entry.key === undefined ? [] : [entry.key])));
   const resources = new Map<string, Resource>();
+  const byKind = new Map<string, readonly Resource[]>();
   for (const entry of valid) {
     if (entry.key !== undefined && entry.resource !== undefined) resources.set(entry.key, entry.resource);
   }
@@ -157,7 +158,17 @@ function createWorld(all: readonly Checked[], valid: readonly Checked[]): Resour
       const prefix = keyOf(kind, namespace, '');
       return [...declared].filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length));
     },
-    all: (kind) => valid.flatMap((entry) => (entry.resource?.kind === kind ? [entry.resource] : [])),
+    // Listed once per kind: cross-checks ask for every resource of a kind, once per resource.
+    all: (kind) => {
+      let list = byKind.get(kind);
+      if (list === undefined) {
+        list = Object.freeze(
+          valid.flatMap((entry) => (entry.resource?.kind === kind ? [entry.resource] : [])),
+        );
+        byKind.set(kind, list);
+      }
+      return list;
+    },
   };
 }
 
