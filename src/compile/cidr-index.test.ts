@@ -186,24 +186,6 @@ describe('createCidrIndex: behaviour', () => {
   ])('rejects an impossible prefix length: %s', (_name, bad) => {
     expect(() => createCidrIndex().add(bad, 1)).toThrow(RangeError);
   });
-
-  it('builds 100k IPv4 and 20k IPv6 CIDRs quickly', () => {
-    const random = createRandom(1);
-    const builder = createCidrIndex<number>();
-    for (let i = 0; i < 100_000; i++) builder.add(v4Cidr(random.u32(), 16 + random.int(17)), i);
-    for (let i = 0; i < 20_000; i++) {
-      builder.add(v6Cidr([random.u32(), random.u32(), random.u32(), random.u32()], 128), i);
-    }
-    // Best of two, so that a busy CI machine does not fail the run on one slow build.
-    let ms = Infinity;
-    for (let round = 0; round < 2; round++) {
-      const started = performance.now();
-      expect(builder.build().size).toBe(120_000);
-      ms = Math.min(ms, performance.now() - started);
-    }
-    // Well under a second on the development machine (about 100 ms); the bound leaves room for CI.
-    expect(ms).toBeLessThan(1000);
-  });
 });
 
 // --- randomised differential test against node:net BlockList and a linear scan ---

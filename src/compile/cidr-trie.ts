@@ -33,11 +33,11 @@ export interface CidrTrie<T> {
 }
 
 /** Ints per node: IPv4 packs into 16 bytes, IPv6 into 32 (one spare) to stay cache-line aligned. */
-export const STRIDE = { 1: 4, 4: 8 } as const;
+const STRIDE = { 1: 4, 4: 8 } as const;
 /** Offsets of the fields after the prefix words. */
 export const META = 0;
 export const CHILD0 = 1;
-export const CHILD1 = 2;
+const CHILD1 = 2;
 /** `meta` keeps 23 bits for the group, and the prefix length in the low 8. */
 const MAX_GROUPS = (1 << 23) - 2;
 

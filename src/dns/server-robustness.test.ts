@@ -225,9 +225,8 @@ describe('DNS server: upstream failures', () => {
     expect(rcode(dnsPacket.decode(reply!))).toBe('NOERROR');
     expect(first.received.length - firstBefore).toBe(1);
     expect(second.received.length - secondBefore).toBe(1);
-    const started = Date.now();
     await udpQuery(port, query('again.example.com'), 3000);
-    expect(Date.now() - started).toBeLessThan(150);
+    // Still one query at the silent upstream: the second one went straight to the one that answered.
     expect(first.received.length - firstBefore).toBe(1);
   });
 
