@@ -32,13 +32,17 @@ WORKDIR /app
 RUN groupadd --system --gid 10001 portcullis \
     && useradd --system --uid 10001 --gid portcullis --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin portcullis \
-    && mkdir -p /etc/portcullis/policies
+    && mkdir -p /etc/portcullis/policies /var/lib/portcullis \
+    && chown 10001:10001 /var/lib/portcullis
 # package.json is read at run time: it marks the package root where protos/ is found.
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY protos ./protos
 COPY examples ./examples
+# The admin store (SQLite: admin-managed policy, tokens, events) lives here; mount a volume to keep it.
+ENV PORTCULLIS_DATA_DIR=/var/lib/portcullis
+VOLUME /var/lib/portcullis
 USER 10001:10001
 # 9191 gRPC (ext_authz, ext_proc, health) · 8443 admin API and console · 5353 DNS (UDP and TCP)
 EXPOSE 9191 8443 5353/udp 5353/tcp

@@ -53,11 +53,15 @@ export function corpus(size: LayersCorpusSize): string {
         : `    - matches: [{ destinationCIDRs: [10.${(i >> 8) & 255}.${i & 255}.0/24], ports: [{ startPort: 8000, endPort: 8099 }] }]`,
     );
   }
-  docs.push(`${V}\nkind: EgressL4Route\nmetadata: { name: routes }\nspec:\n  parentRefs: [{ name: gw }]\n  rules:\n${matches.join('\n')}`);
+  docs.push(
+    `${V}\nkind: EgressL4Route\nmetadata: { name: routes }\nspec:\n  parentRefs: [{ name: gw }]\n  rules:\n${matches.join('\n')}`,
+  );
   for (let p = 0; p < size.mirrordPolicies; p++) {
     const rules: string[] = [];
     for (let r = 0; r < size.mirrordRulesEach; r++) {
-      rules.push(`        - { hostname: "^host${p}-${r}\\\\.mirror\\\\.example$", ports: [{ protocol: TCP, port: 443 }] }`);
+      rules.push(
+        `        - { hostname: "^host${p}-${r}\\\\.mirror\\\\.example$", ports: [{ protocol: TCP, port: 443 }] }`,
+      );
     }
     docs.push(
       `${V}\nkind: MirrordClusterPolicy\nmetadata: { name: m${p} }\nspec:\n  selector: { matchLabels: { mirror: m${p} } }\n  network:\n    outgoing:\n      block:\n${rules.join('\n')}`,
@@ -70,21 +74,27 @@ export function corpus(size: LayersCorpusSize): string {
         `    - { label: r${r}, verdict: deny, egress: { deny: [bad${r}.p${p}.example, "*.exfil${r}.example"], allow: [ok.bad${r}.p${p}.example] } }`,
       );
     }
-    docs.push(`${V}\nkind: EgressFirewallPolicy\nmetadata: { name: fw${p} }\nspec:\n  defaultVerdict: allow\n  rules:\n${rules.join('\n')}`);
+    docs.push(
+      `${V}\nkind: EgressFirewallPolicy\nmetadata: { name: fw${p} }\nspec:\n  defaultVerdict: allow\n  rules:\n${rules.join('\n')}`,
+    );
   }
   const allow: string[] = [];
   const block: string[] = [];
   for (let i = 0; i < size.globalEntries; i++) {
     (i % 5 === 0 ? block : allow).push(`    - { domain: g${i}.global.example, reason: bench }`);
   }
-  docs.push(`${V}\nkind: EgressDomainList\nmetadata: { name: global }\nspec:\n  allow:\n${allow.join('\n')}\n  block:\n${block.join('\n')}`);
+  docs.push(
+    `${V}\nkind: EgressDomainList\nmetadata: { name: global }\nspec:\n  allow:\n${allow.join('\n')}\n  block:\n${block.join('\n')}`,
+  );
   const teams = new Set<string>();
   for (let i = 0; i < size.namespaces; i++) {
     const path = namespacePath(i);
     const team = path.split('/')[0]!;
     if (!teams.has(team)) {
       teams.add(team);
-      docs.push(`${V}\nkind: EgressNamespace\nmetadata: { name: ${team} }\nspec: { allowedDomains: ["**.${team}.example", "**.vendor.example"] }`);
+      docs.push(
+        `${V}\nkind: EgressNamespace\nmetadata: { name: ${team} }\nspec: { allowedDomains: ["**.${team}.example", "**.vendor.example"] }`,
+      );
     }
     docs.push(
       `${V}\nkind: EgressNamespace\nmetadata: { name: ${path.replace(/\//g, '.')} }\nspec: { path: ${path}, allowedDomains: ["*.${path.split('/')[1]}.${team}.example", "**.vendor.example"] }`,

@@ -1,11 +1,15 @@
 /**
- * `npm run bench -- [decide|check] [--sizes 10,1000,…] [--ms N]`: runs benchmarks and prints
- * Markdown tables for BENCHMARKS.md. Run with `node --expose-gc` for meaningful heap figures
- * (the npm script does).
+ * `npm run bench -- [decide|check|layers|dns|telemetry] [--sizes 10,1000,…] [--ms N] [--node-flags=…]`: runs benchmarks
+ * and prints Markdown tables for BENCHMARKS.md. Run with `node --expose-gc` for meaningful heap
+ * figures (the npm script does).
  */
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { runDecideBench } from './decide.bench';
+import { runCheckLoadBench } from './check-load.bench';
+import { runLayersBench } from './layers.bench';
+import { runDnsBench } from './dns.bench';
+import { runTelemetryBench } from './telemetry.bench';
 
 function table(rows: readonly Record<string, unknown>[]): string {
   if (rows.length === 0) return '(no rows)';
@@ -18,7 +22,7 @@ function table(rows: readonly Record<string, unknown>[]): string {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { sizes: { type: 'string' }, ms: { type: 'string' } },
+    options: { sizes: { type: 'string' }, ms: { type: 'string' }, 'node-flags': { type: 'string' } },
     allowPositionals: true,
   });
   const which = positionals.length > 0 ? positionals : ['decide'];
@@ -30,8 +34,23 @@ async function main(): Promise<void> {
       const sizes = values.sizes?.split(',').map(Number);
       const rows = runDecideBench(sizes, values.ms ? Number(values.ms) : undefined);
       console.log(`\n## decide\n\n${table(rows as unknown as Record<string, unknown>[])}`);
+    } else if (name === 'check') {
+      // `--node-flags=--max-semi-space-size=32` passes V8 flags to both server processes.
+      const nodeFlags = values['node-flags']?.split(' ').filter((f) => f !== '');
+      const report = await runCheckLoadBench(nodeFlags ? { nodeFlags } : {});
+      console.log(`\n## check\n\n${table(report.summary)}\n\n${table(report.sweep)}\n`);
+      for (const note of report.notes) console.log(`- ${note}`);
+    } else if (name === 'layers') {
+      const row = runLayersBench(undefined, values.ms ? Number(values.ms) : undefined);
+      console.log(`\n## layers\n\n${table([row as unknown as Record<string, unknown>])}`);
+    } else if (name === 'dns') {
+      const rows = await runDnsBench(values.ms ? { ms: Number(values.ms) } : {});
+      console.log(`\n## dns\n\n${table(rows as unknown as Record<string, unknown>[])}`);
+    } else if (name === 'telemetry') {
+      const rows = await runTelemetryBench();
+      console.log(`\n## telemetry\n\n${table(rows as unknown as Record<string, unknown>[])}`);
     } else {
-      throw new Error(`unknown benchmark "${name}" (known: decide)`);
+      throw new Error(`unknown benchmark "${name}" (known: decide, check, layers, dns, telemetry)`);
     }
   }
 }

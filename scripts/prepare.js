@@ -14,8 +14,10 @@ const lock = path.join(root, 'package-lock.json');
 const stamp = path.join(root, 'node_modules', '.package-lock.json');
 const stale = !fs.existsSync(stamp) || fs.statSync(stamp).mtimeMs < fs.statSync(lock).mtimeMs;
 if (stale) {
-  console.error('[prepare] installing npm packages (npm ci)…');
-  run(npm, ['ci', '--no-audit', '--no-fund']);
+  // `npm install` installs the locked versions; `npm ci` would also demand lock entries for other
+  // platforms' optional binaries, which not every registry mirror serves.
+  console.error('[prepare] installing npm packages…');
+  run(npm, ['install', '--no-audit', '--no-fund']);
 }
 run(process.execPath, [
   path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'),

@@ -12,6 +12,7 @@ import type { Agent } from '../engine/types';
 import type { Snapshot } from '../compile/snapshot';
 import { parseRequestIp } from '../policy/ip';
 import type { Logger } from '../telemetry/logger';
+import type { Metrics } from '../telemetry/metrics';
 
 export interface DnsService {
   readonly server: DnsServer;
@@ -33,6 +34,8 @@ export async function startDnsService(
     snapshot(): Snapshot | undefined;
     agentAt(address: string): Agent;
     logger: Logger;
+    /** DNS queries, stripped answers and the bindings held (telemetry/metrics.ts). */
+    metrics?: Pick<Metrics, 'recordDnsEvent' | 'trackDnsBindings'>;
     onEvent?: (event: DnsEvent) => void;
   },
 ): Promise<DnsService> {
@@ -62,9 +65,11 @@ export async function startDnsService(
           'DNS query refused',
         );
       }
+      deps.metrics?.recordDnsEvent(event);
       deps.onEvent?.(event);
     },
   });
+  deps.metrics?.trackDnsBindings(() => server.bindings.stats());
   const { udpPort, tcpPort } = await server.listen(config.address, config.port);
   return {
     server,

@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServeConfig } from '../config/serve-config';
-import { loadPolicies } from '../sources/read-policy-files';
 import { createSnapshotStore, type SnapshotStore, type ReloadResult } from '../sources/snapshot-store';
 import { watchPolicyPaths, type PolicyWatcher } from '../sources/policy-watcher';
 import { formatIssue } from '../policy/validate';
@@ -17,9 +16,12 @@ import { createHealthService } from '../grpc/health';
 import { createAuthzHandler } from '../grpc/authz/service';
 import { createGrpcServer } from '../grpc/server';
 import { createAdminServer, type AdminServer } from '../admin/server';
+import { openAdminStore, type AdminStore } from '../admin/admin-store';
+import { decisionToJson } from './format-decision';
 import { createMetrics, type Metrics } from '../telemetry/metrics';
-import { decisionLogFields } from '../telemetry/decision-log';
-import { publishDecision } from '../telemetry/decision-channel';
+import { publishDecision, type TraceCarrier } from '../telemetry/decision-channel';
+import { instrumentUnary } from '../telemetry/grpc-metrics';
+import { startTelemetry, type Telemetry, type TelemetryOptions } from '../telemetry/otel';
 import type { Logger } from '../telemetry/logger';
 import type { Snapshot } from '../compile/snapshot';
 import { startDnsService, type DnsService } from './dns-service';
@@ -32,6 +34,7 @@ export interface RunningService {
   readonly adminPort: number | undefined;
   readonly store: SnapshotStore;
   readonly metrics: Metrics;
+  readonly telemetry: Telemetry;
   /** Health NOT_SERVING, let in-flight calls finish (up to the grace period), then close everything. */
   close(): Promise<void>;
 }
@@ -56,9 +59,20 @@ function logReload(logger: Logger, result: ReloadResult): void {
   }
 }
 
-export async function startService(config: ServeConfig, logger: Logger): Promise<RunningService> {
+export async function startService(
+  config: ServeConfig,
+  logger: Logger,
+  /** Telemetry options (tests inject in-memory exporters); the OTEL_* environment otherwise. */
+  telemetryOptions: TelemetryOptions = {},
+): Promise<RunningService> {
   const metrics = createMetrics();
-  const store = createSnapshotStore({ load: () => loadPolicies(config.policyPaths) });
+  let adminStore: AdminStore;
+  try {
+    adminStore = openAdminStore({ ...config, registry: metrics.registry, logger });
+  } catch (err) {
+    throw new StartupError(`admin store: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const store = createSnapshotStore({ load: () => adminStore.load(config.policyPaths) });
   store.onReload((result) => {
     metrics.recordReload(result.ok, 'file');
     metrics.setSnapshotVersion(store.status().version);
@@ -67,6 +81,7 @@ export async function startService(config: ServeConfig, logger: Logger): Promise
 
   const first = await store.reload();
   if (!first.ok) {
+    await adminStore.close();
     throw new StartupError(
       `policy in ${config.policyPaths.join(', ')} is invalid; not starting:\n${first.issues.map(formatIssue).join('\n')}`,
     );
@@ -89,20 +104,22 @@ export async function startService(config: ServeConfig, logger: Logger): Promise
           context: {},
         }),
       logger,
+      metrics,
     });
     logger.info({ address: config.dns.address, port: dns.udpPort }, 'DNS listening (UDP and TCP)');
   }
 
+  const telemetry = startTelemetry({ logger, metrics }, telemetryOptions);
   const health = createHealthService();
+  /** Metrics, the decision log line and OpenTelemetry records subscribe to this (telemetry/). */
   const record = (
     decision: Decision,
     request: EgressRequest | undefined,
     surface: string,
     durationMs: number,
+    traceContext?: TraceCarrier,
   ): void => {
-    metrics.recordDecision(decision, surface);
-    logger.info(decisionLogFields(decision, request, surface), 'decision');
-    publishDecision({ decision, request, surface, durationMs });
+    publishDecision({ decision, request, surface, durationMs, ...(traceContext ? { traceContext } : {}) });
   };
 
   const resolver = createNameResolver();
@@ -132,10 +149,11 @@ export async function startService(config: ServeConfig, logger: Logger): Promise
         'internal_error',
       );
     },
-    onDecision: (decision, request, surface, durationMs) => record(decision, request, surface, durationMs),
+    onDecision: (decision, request, surface, durationMs, traceContext) =>
+      record(decision, request, surface, durationMs, traceContext),
   });
 
-  const grpc = createGrpcServer({ authz, health });
+  const grpc = createGrpcServer({ authz: instrumentUnary(metrics, 'Check', authz), health });
   const grpcPort = await grpc.listen(config.grpcAddress, config.grpcPort);
   health.setServing(true);
   logger.info({ address: config.grpcAddress, port: grpcPort }, 'gRPC listening (ext_authz Check, health)');
@@ -145,8 +163,14 @@ export async function startService(config: ServeConfig, logger: Logger): Promise
   if (config.adminPort >= 0) {
     admin = createAdminServer({
       status: () => store.status(),
-      ready: () => !stopping && store.current() !== undefined,
+      ready: () => !stopping && store.current() !== undefined && adminStore.isOpen(),
       registry: metrics.registry,
+      api: adminStore.api({
+        snapshots: store,
+        policyPaths: config.policyPaths,
+        resolve: (host) => resolver.resolve(host),
+        decisionJson: decisionToJson,
+      }),
     });
     adminPort = await admin.listen(config.adminAddress, config.adminPort);
     logger.info({ address: config.adminAddress, port: adminPort }, 'admin HTTP listening');
@@ -163,6 +187,7 @@ export async function startService(config: ServeConfig, logger: Logger): Promise
     adminPort,
     store,
     metrics,
+    telemetry,
     close() {
       closing ??= (async () => {
         stopping = true;
@@ -171,6 +196,8 @@ export async function startService(config: ServeConfig, logger: Logger): Promise
         await grpc.shutdown(config.shutdownGraceMs);
         await dns?.close();
         await admin?.close();
+        await adminStore.close();
+        await telemetry.shutdown();
         logger.info('stopped');
       })();
       return closing;

@@ -102,4 +102,27 @@ describe('loadServeConfig()', () => {
     expect(found).toHaveLength(3);
     expect(found.join('\n')).toMatch(/unknown setting "grpcProt"/);
   });
+
+  it('defaults the admin store under the working directory and reads its settings', () => {
+    const defaults = loadServeConfig(['--policy', 'p'], {});
+    expect(defaults).toMatchObject({
+      dataDir: path.resolve('.portcullis-data'),
+      eventsQueueSize: 10_000,
+      eventsRetentionDays: 7,
+    });
+    expect(defaults.tokensFile).toBeUndefined();
+    const c = loadServeConfig(['--policy', 'p', '--data-dir', '/var/lib/pc', '--events-queue-size', '5'], {
+      PORTCULLIS_TOKENS: 'tokens.yaml',
+      PORTCULLIS_EVENTS_RETENTION_DAYS: '30',
+    });
+    expect(c).toMatchObject({
+      dataDir: '/var/lib/pc',
+      tokensFile: 'tokens.yaml',
+      eventsQueueSize: 5,
+      eventsRetentionDays: 30,
+    });
+    expect(problems(['--policy', 'p', '--events-queue-size', '0']).join('\n')).toMatch(
+      /--events-queue-size: "0" is not a whole number from 1/,
+    );
+  });
 });

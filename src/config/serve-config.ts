@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
 export interface ServeConfig {
@@ -20,6 +21,14 @@ export interface ServeConfig {
   readonly shutdownGraceMs: number;
   /** The snooping resolver; undefined when `--dns-port` is not set (off). */
   readonly dns?: DnsConfig;
+  /** Admin store directory (`portcullis.db`); undefined: an in-memory store that nothing persists. */
+  readonly dataDir?: string;
+  /** YAML list of admin API tokens `{name, role, sha256}`. */
+  readonly tokensFile?: string;
+  /** Decision events held in memory before the events log writes them; beyond it they are dropped and counted. */
+  readonly eventsQueueSize?: number;
+  /** Events older than this are pruned (hourly). */
+  readonly eventsRetentionDays?: number;
 }
 
 export interface DnsConfig {
@@ -39,6 +48,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Under the working directory, as `npm start` runs it (and listed in .gitignore). */
+export const DEFAULT_DATA_DIR = '.portcullis-data';
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Each setting: its flag, environment variable and config-file key. */
@@ -57,6 +69,10 @@ const SETTINGS = {
   'dns-reject': { env: 'PORTCULLIS_DNS_REJECT', key: 'dnsReject' },
   'dns-min-ttl': { env: 'PORTCULLIS_DNS_MIN_TTL', key: 'dnsMinTtl' },
   'dns-max-ttl': { env: 'PORTCULLIS_DNS_MAX_TTL', key: 'dnsMaxTtl' },
+  'data-dir': { env: 'PORTCULLIS_DATA_DIR', key: 'dataDir' },
+  tokens: { env: 'PORTCULLIS_TOKENS', key: 'tokens' },
+  'events-queue-size': { env: 'PORTCULLIS_EVENTS_QUEUE_SIZE', key: 'eventsQueueSize' },
+  'events-retention-days': { env: 'PORTCULLIS_EVENTS_RETENTION_DAYS', key: 'eventsRetentionDays' },
 } as const;
 type Setting = keyof typeof SETTINGS;
 
@@ -76,6 +92,10 @@ export const SERVE_OPTIONS = {
   'dns-reject': { type: 'string' },
   'dns-min-ttl': { type: 'string' },
   'dns-max-ttl': { type: 'string' },
+  'data-dir': { type: 'string' },
+  tokens: { type: 'string' },
+  'events-queue-size': { type: 'string' },
+  'events-retention-days': { type: 'string' },
 } as const;
 
 function readConfigFile(file: string, problems: string[]): Record<string, unknown> {
@@ -192,6 +212,10 @@ export function loadServeConfig(args: readonly string[], env: NodeJS.ProcessEnv 
     reloadIntervalMs: int('reload-interval-ms', 1000, 50, 3_600_000),
     shutdownGraceMs: int('shutdown-grace-ms', 10_000, 0, 600_000),
     ...(dns ? { dns } : {}),
+    dataDir: path.resolve(str('data-dir', DEFAULT_DATA_DIR)),
+    ...(raw('tokens') === undefined ? {} : { tokensFile: str('tokens', '') }),
+    eventsQueueSize: int('events-queue-size', 10_000, 1, 10_000_000),
+    eventsRetentionDays: int('events-retention-days', 7, 1, 3650),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...config, policyPaths: Object.freeze([...policyPaths]) });

@@ -150,15 +150,40 @@ function checkTree(ns: EgressNamespace, world: ResourceWorld, ctx: ValidationCon
     return;
   }
   const key = specKey(ctx, 'allowedDomains', 'allowed_domains');
+  const forced = cascadeForced(ctx);
   for (const v of narrowingViolations(all, ns)) {
     const index = ns.allowedDomains?.findIndex((d) => d.text === v.domain) ?? -1;
-    ctx.error(
-      ['spec', key, index],
-      'POLICY_CHILD_WIDENS_PARENT',
-      `namespace ${v.namespace} may only narrow its ancestors: ${v.message}`,
-      `add ${v.domain} to ${v.ancestor} first (children may only narrow), or remove it here`,
-    );
+    const fix = `add ${v.domain} to ${v.ancestor} first (children may only narrow), or remove it here`;
+    if (forced) {
+      ctx.warn(
+        ['spec', key, index],
+        'POLICY_CHILD_WIDENS_PARENT',
+        `namespace ${v.namespace} is broken by a forced update of an ancestor: ${v.message}, so its workloads are denied ${v.domain}`,
+        fix,
+      );
+    } else {
+      ctx.error(
+        ['spec', key, index],
+        'POLICY_CHILD_WIDENS_PARENT',
+        `namespace ${v.namespace} may only narrow its ancestors: ${v.message}`,
+        fix,
+      );
+    }
   }
+}
+
+/**
+ * Seed 003 `?force=true`: "applies the change and returns the warnings; the descendants are now
+ * broken until you fix them". The admin API marks each broken descendant with this annotation (the
+ * domains left uncovered) so that the tree still loads; the request-time walk, which requires every
+ * ancestor's list, then denies what the narrowed ancestor no longer allows.
+ */
+export const CASCADE_FORCED_ANNOTATION = 'egress.portcullis.dev/cascade-forced';
+
+function cascadeForced(ctx: ValidationContext): boolean {
+  const metadata = isFields(ctx.doc.value) ? ctx.doc.value['metadata'] : undefined;
+  const annotations = isFields(metadata) ? metadata['annotations'] : undefined;
+  return isFields(annotations) && typeof annotations[CASCADE_FORCED_ANNOTATION] === 'string';
 }
 
 function specHasPath(ctx: ValidationContext): boolean {

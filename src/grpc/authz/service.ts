@@ -21,12 +21,16 @@ export interface AuthzDeps {
    * Audit hook; it sees every decision, including those for calls cancelled meanwhile. `request` is
    * absent when the CheckRequest could not be translated.
    */
-  /** Called once per answered call; `durationMs` covers translation, identity, lookups and the decision. */
+  /**
+   * Called once per answered call; `durationMs` covers translation, identity, lookups and the
+   * decision. `traceContext` is the W3C trace context Envoy sent, when it traced the call.
+   */
   onDecision?(
     decision: Decision,
     request: EgressRequest | undefined,
     surface: CheckSurface,
     durationMs: number,
+    traceContext: TraceContext | undefined,
   ): void;
   /** Failures that did not change the answer (audit hook errors) or forced the fixed deny. */
   onError?(err: unknown): void;
@@ -47,6 +51,20 @@ export function readCallMeta(metadata: grpc.Metadata): CheckCallMeta {
     if (typeof value === 'string' && value !== '') meta[key] = value;
   }
   return meta;
+}
+
+/** W3C trace context headers, unparsed: telemetry continues the trace, nothing here reads them. */
+export interface TraceContext {
+  readonly traceparent: string;
+  readonly tracestate?: string;
+}
+
+/** Envoy's gRPC client puts its ext_authz span's context in the call metadata when tracing is on. */
+export function readTraceContext(metadata: grpc.Metadata): TraceContext | undefined {
+  const traceparent = metadata.get('traceparent')[0];
+  if (typeof traceparent !== 'string' || traceparent === '') return undefined;
+  const tracestate = metadata.get('tracestate')[0];
+  return typeof tracestate === 'string' && tracestate !== '' ? { traceparent, tracestate } : { traceparent };
 }
 
 export function createAuthzHandler(deps: AuthzDeps): grpc.handleUnaryCall<CheckRequest, CheckResponse> {
@@ -94,7 +112,8 @@ async function answer(
   }
 
   try {
-    deps.onDecision?.(decision, request, surface, Number(process.hrtime.bigint() - started) / 1e6);
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    deps.onDecision?.(decision, request, surface, durationMs, readTraceContext(call.metadata));
   } catch (err) {
     deps.onError?.(err);
   }

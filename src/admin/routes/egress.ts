@@ -1,0 +1,162 @@
+/**
+ * Seed 003 "Layer 1 — Egress allow/block": `POST /api/policy/egress/allow|block`,
+ * `DELETE /api/policy/egress/allow|block?domain=…`, `GET /api/policy/egress`.
+ *
+ * The lists the API edits are one stored `EgressDomainList` named `admin-global-egress`; the tables
+ * it shows are every loaded list (files too), each row saying where it is defined. Adding a domain
+ * that is already listed replaces its entry (new reason, new require_auth).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { EgressDomainList, Resource } from '../../policy/types';
+import { documentKey, type DocumentDraft } from '../../sources/admin-policy';
+import type { ResourceDocument } from '../../store/resource-store';
+import { ApiError } from '../api-error';
+import {
+  SCHEMA,
+  definedInFile,
+  nativeDocument,
+  parseDomain,
+  policyEvent,
+  sourceOf,
+  type RouteDeps,
+} from '../route-support';
+
+export const GLOBAL_LIST_NAME = 'admin-global-egress';
+const KIND = 'EgressDomainList';
+const KEY = documentKey(KIND, GLOBAL_LIST_NAME);
+
+type List = 'allow' | 'block';
+interface Entry {
+  readonly domain: string;
+  readonly reason: string;
+  readonly requireAuth?: boolean;
+}
+interface Lists {
+  readonly allow: readonly Entry[];
+  readonly block: readonly Entry[];
+}
+
+const EVENT: Record<List, string> = { allow: 'policy_allow', block: 'policy_block' };
+
+function listsOf(doc: ResourceDocument | undefined): Lists {
+  const spec = doc?.spec as { allow?: Entry[]; block?: Entry[] } | undefined;
+  return { allow: spec?.allow ?? [], block: spec?.block ?? [] };
+}
+
+function putLists(draft: DocumentDraft, lists: Lists): void {
+  if (lists.allow.length === 0 && lists.block.length === 0) draft.delete(KEY);
+  else draft.set(KEY, nativeDocument(KIND, GLOBAL_LIST_NAME, { allow: lists.allow, block: lists.block }));
+}
+
+function entryView(e: Entry, list: List): Record<string, unknown> {
+  return list === 'allow'
+    ? { domain: e.domain, reason: e.reason, require_auth: e.requireAuth ?? false }
+    : { domain: e.domain, reason: e.reason };
+}
+
+/** Both tables as loaded: every EgressDomainList, files and store. */
+export function egressTables(resources: readonly Resource[]): Record<string, unknown> {
+  const lists = resources.filter((r): r is EgressDomainList => r.kind === KIND);
+  const rows = (list: List) =>
+    lists.flatMap((l) =>
+      l[list].map((e) => ({
+        ...entryView({ domain: e.pattern.text, reason: e.reason, requireAuth: e.requireAuth }, list),
+        ...sourceOf(l.meta),
+        list_name: l.meta.name,
+      })),
+    );
+  return { allowed: rows('allow'), blocked: rows('block') };
+}
+
+const body = (list: List) => ({
+  type: 'object',
+  required: ['domain'],
+  additionalProperties: false,
+  properties: {
+    domain: SCHEMA.domain,
+    reason: SCHEMA.reason,
+    ...(list === 'allow' ? { require_auth: { type: 'boolean' } } : {}),
+  },
+});
+
+const domainQuery = {
+  type: 'object',
+  required: ['domain'],
+  additionalProperties: false,
+  properties: { domain: SCHEMA.domain },
+};
+
+export function registerEgressRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  app.get(
+    '/api/policy/egress',
+    { config: { role: 'member' }, schema: { tags: ['egress'], summary: 'Both global tables' } },
+    async () => egressTables(deps.policy.resources()),
+  );
+
+  for (const list of ['allow', 'block'] as const) {
+    app.post(
+      `/api/policy/egress/${list}`,
+      {
+        config: { role: 'developer' },
+        schema: { tags: ['egress'], summary: `Add a domain to the global ${list} list`, body: body(list) },
+      },
+      async (request, reply) => {
+        const input = request.body as { domain: string; reason?: string; require_auth?: boolean };
+        const domain = parseDomain(input.domain, 'body.domain').text;
+        const entry: Entry =
+          list === 'allow'
+            ? { domain, reason: input.reason ?? '', requireAuth: input.require_auth ?? false }
+            : { domain, reason: input.reason ?? '' };
+        const now = deps.now();
+        const created = await deps.policy.change((draft) => {
+          const lists = listsOf(draft.get(KEY));
+          const existed = lists[list].some((e) => e.domain === domain);
+          const next = lists[list].map((e) => (e.domain === domain ? entry : e));
+          putLists(draft, { ...lists, [list]: existed ? next : [...next, entry] });
+          return {
+            result: !existed,
+            events: [policyEvent(EVENT[list], request, now, { list, ...entryView(entry, list) })],
+          };
+        });
+        return reply.code(created ? 201 : 200).send({ list, ...entryView(entry, list) });
+      },
+    );
+
+    app.delete(
+      `/api/policy/egress/${list}`,
+      {
+        config: { role: 'developer' },
+        schema: {
+          tags: ['egress'],
+          summary: `Remove a domain from the global ${list} list`,
+          querystring: domainQuery,
+        },
+      },
+      async (request) => {
+        const domain = parseDomain((request.query as { domain: string }).domain, 'query.domain').text;
+        const now = deps.now();
+        const removed = await deps.policy.change((draft, context) => {
+          const lists = listsOf(draft.get(KEY));
+          const entry = lists[list].find((e) => e.domain === domain);
+          if (entry === undefined) throw missing(context.resources, list, domain);
+          putLists(draft, { ...lists, [list]: lists[list].filter((e) => e.domain !== domain) });
+          const view = entryView(entry, list);
+          return { result: view, events: [policyEvent('policy_removed', request, now, { list, ...view })] };
+        });
+        return { list, removed };
+      },
+    );
+  }
+}
+
+/** Not in the stored list: defined in a file (which the API cannot edit), or nowhere. */
+function missing(resources: readonly Resource[], list: List, domain: string): ApiError {
+  const inFile = resources.find(
+    (r): r is EgressDomainList =>
+      r.kind === KIND && r[list].some((e) => e.pattern.text === domain) && sourceOf(r.meta).source === 'file',
+  );
+  if (inFile !== undefined) {
+    return definedInFile(`${domain} on the ${list} list`, inFile.meta.source.file);
+  }
+  return new ApiError('not_found', `${domain} is not on the global ${list} list`, { domain, list });
+}

@@ -1,0 +1,179 @@
+/**
+ * Gets decision events into the log without slowing decisions: the decision channel subscriber
+ * only appends the message to a bounded in-memory queue; a timer (every `flushMs`, or as soon as
+ * `batchSize` are waiting) turns them into records and hands them to the sink in batches, which
+ * writes each batch in one transaction (on a worker thread for a database on disk).
+ *
+ * The bound counts records queued and records handed over but not yet written. Beyond it a message
+ * is dropped and counted; the next flush writes an `events_dropped` record with the count, and the
+ * count is exported as `portcullis_events_dropped_total`. Events older than the retention are
+ * pruned hourly, a bounded number per step.
+ */
+import { subscribeDecisions, type DecisionMessage } from '../telemetry/decision-channel';
+import { decisionEvent } from './decision-event';
+import type { EventSink } from './event-sink';
+import type { EventRecord } from './event-store';
+
+export interface EventRecorderOptions {
+  readonly sink: EventSink;
+  /** Records held in memory (queued or being written) at most. */
+  readonly queueSize: number;
+  readonly retentionDays: number;
+  readonly batchSize?: number;
+  readonly flushMs?: number;
+  readonly pruneEveryMs?: number;
+  readonly now?: () => number;
+  /** Told about every write and drop, for metrics. */
+  readonly onWritten?: (count: number) => void;
+  readonly onDropped?: (count: number) => void;
+  readonly onError?: (err: unknown) => void;
+}
+
+export interface EventRecorderStatus {
+  /** Queued plus being written. */
+  readonly queueDepth: number;
+  readonly queueSize: number;
+  readonly written: number;
+  readonly dropped: number;
+}
+
+export interface EventRecorder {
+  /** Subscribes to the decision channel; returns the unsubscribe function. */
+  subscribe(): () => void;
+  enqueue(message: DecisionMessage): void;
+  /** Hands everything queued to the sink; returns how many records that was. */
+  flush(): number;
+  /** Resolves when everything handed to the sink so far is written (or failed). */
+  flushed(): Promise<void>;
+  /** Deletes events older than the retention, in bounded steps; resolves to how many went. */
+  prune(): Promise<number>;
+  status(): EventRecorderStatus;
+  /** Unsubscribes, stops the timers, writes what is left and closes the sink. */
+  close(): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+const PRUNE_STEP = 5_000;
+
+export function createEventRecorder(options: EventRecorderOptions): EventRecorder {
+  const { sink, queueSize, retentionDays } = options;
+  const batchSize = options.batchSize ?? 500;
+  const now = options.now ?? Date.now;
+  const queue: { message: DecisionMessage; at: number }[] = [];
+  const writing = new Set<Promise<void>>();
+  let inFlight = 0;
+  let droppedSinceFlush = 0;
+  let written = 0;
+  let dropped = 0;
+  let scheduled: NodeJS.Immediate | undefined;
+  let unsubscribe: (() => void) | undefined;
+  let closing: Promise<void> | undefined;
+
+  const report = (err: unknown): void => options.onError?.(err);
+  const drop = (count: number): void => {
+    droppedSinceFlush += count;
+    dropped += count;
+    options.onDropped?.(count);
+  };
+
+  function send(records: EventRecord[]): void {
+    inFlight += records.length;
+    const done: Promise<void> = sink.write(records).then(
+      () => {
+        written += records.length;
+        options.onWritten?.(records.length);
+      },
+      (err: unknown) => {
+        drop(records.length);
+        report(err);
+      },
+    );
+    const tracked = done.finally(() => {
+      inFlight -= records.length;
+      writing.delete(tracked);
+    });
+    writing.add(tracked);
+  }
+
+  function flush(): number {
+    if (scheduled !== undefined) clearImmediate(scheduled);
+    scheduled = undefined;
+    let total = 0;
+    while (queue.length > 0 || droppedSinceFlush > 0) {
+      const records: EventRecord[] = queue.splice(0, batchSize).map((q) => decisionEvent(q.message, q.at));
+      if (droppedSinceFlush > 0) {
+        records.push({
+          type: 'events_dropped',
+          timeMs: now(),
+          data: { dropped: droppedSinceFlush, queue_size: queueSize },
+        });
+        droppedSinceFlush = 0;
+      }
+      send(records);
+      total += records.length;
+    }
+    return total;
+  }
+
+  function enqueue(message: DecisionMessage): void {
+    if (closing !== undefined) return;
+    if (queue.length + inFlight >= queueSize) {
+      drop(1);
+      return;
+    }
+    queue.push({ message, at: now() });
+    if (queue.length >= batchSize && scheduled === undefined) scheduled = setImmediate(flush);
+  }
+
+  async function prune(): Promise<number> {
+    const before = now() - retentionDays * DAY_MS;
+    let total = 0;
+    try {
+      for (;;) {
+        const n = await sink.prune(before, PRUNE_STEP);
+        total += n;
+        if (n < PRUNE_STEP || closing !== undefined) return total;
+      }
+    } catch (err) {
+      report(err);
+      return total;
+    }
+  }
+
+  const flushTimer = setInterval(flush, options.flushMs ?? 250);
+  flushTimer.unref();
+  const pruneTimer = setInterval(() => void prune(), options.pruneEveryMs ?? 3_600_000);
+  pruneTimer.unref();
+  // Also soon after start: a service that was down for days comes back within its retention.
+  const firstPrune = setTimeout(() => void prune(), 1_000);
+  firstPrune.unref();
+
+  const flushed = async (): Promise<void> => {
+    while (writing.size > 0) await Promise.all([...writing]);
+  };
+
+  return {
+    subscribe() {
+      unsubscribe?.();
+      unsubscribe = subscribeDecisions(enqueue, report);
+      return unsubscribe;
+    },
+    enqueue,
+    flush,
+    flushed,
+    prune,
+    status: () => ({ queueDepth: queue.length + inFlight, queueSize, written, dropped }),
+    close() {
+      closing ??= (async () => {
+        unsubscribe?.();
+        clearInterval(flushTimer);
+        clearInterval(pruneTimer);
+        clearTimeout(firstPrune);
+        flush();
+        await flushed();
+        await sink.close();
+      })();
+      return closing;
+    },
+  };
+}
