@@ -41,6 +41,13 @@ export interface DecideContext {
   readonly resolved?: readonly IpAddress[];
 }
 
+/** The destination parsed; it is in `Decision.destination`, so the trace entry can be shared. */
+const SANITY_PASSED: LayerResult = Object.freeze({
+  layer: 'sanity',
+  outcome: 'abstain',
+  reason: 'destination parsed and canonicalised',
+});
+
 const ALLOWED: DenyHttpResponse = Object.freeze({ status: 200, body: '', headers: Object.freeze({}) });
 
 /** The default HTTP answer to a deny: 403 with a one-line body that names the reason code. */
@@ -64,9 +71,7 @@ export function decide(
   }
   const evidence = applyBindings(canonical.destination, context.bindings);
   const dest = evidence.dest;
-  const trace: LayerResult[] = [
-    { layer: 'sanity', outcome: 'abstain', reason: `destination ${describeTarget(dest)}` },
-  ];
+  const trace: LayerResult[] = [SANITY_PASSED];
   const notes: DecisionNote[] = [...evidence.notes];
 
   const input = context.resolved

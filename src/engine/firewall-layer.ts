@@ -49,7 +49,15 @@ interface ListHit {
 
 type Scope = { readonly hit: ListHit } | { readonly broken: string };
 
+/** Shared, so a snapshot without firewall policies costs nothing per request. */
+const NONE_LOADED: LayerResult = Object.freeze({
+  layer: 'firewall',
+  outcome: 'abstain',
+  reason: 'no firewall policy is loaded',
+});
+
 export function evaluateFirewall(layer: FirewallLayer, input: LayerInput): LayerResult {
+  if (layer.size === 0) return NONE_LOADED;
   const requested = input.agent.firewallPolicy;
   const selection = selectFirewallPolicy(layer, requested);
   const gap = attachmentGap(layer, requested, input.agent.name);

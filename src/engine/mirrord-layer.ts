@@ -45,17 +45,22 @@ interface PolicyVerdict {
   readonly gaps: Gaps;
 }
 
+/** Shared, so a snapshot without mirrord policies costs nothing per request. */
+const NONE_LOADED: LayerResult = Object.freeze({
+  layer: 'mirrord',
+  outcome: 'abstain',
+  reason: 'no mirrord policy is loaded',
+});
+
 export function evaluateMirrord(layer: MirrordLayer, input: LayerInput): LayerResult {
+  if (layer.policies.length === 0) return NONE_LOADED;
   const { agent, dest } = input;
   const selecting = layer.policies.filter((p) => selectsAgent(p, agent));
   if (selecting.length === 0) {
     return {
       layer: 'mirrord',
       outcome: 'abstain',
-      reason:
-        layer.policies.length === 0
-          ? 'no mirrord policy is loaded'
-          : `no mirrord policy selects agent ${agent.name}`,
+      reason: `no mirrord policy selects agent ${agent.name}`,
     };
   }
   let encoded: Buffer[] | undefined;

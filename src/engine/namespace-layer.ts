@@ -30,9 +30,15 @@ import { describeTarget } from './describe';
 import type { LayerInput } from './layer';
 import type { LayerResult, ReasonCode } from './types';
 
+/** Shared, so a snapshot without these resources costs nothing per request. */
+const NO_BLOCK_LIST: LayerResult = Object.freeze(abstain('global', 'no global block list is loaded'));
+const NO_NAMESPACES: LayerResult = Object.freeze(
+  abstain('namespace', 'no EgressNamespace and no global allow list is loaded'),
+);
+
 export function evaluateGlobalBlock(layer: NamespaceLayer, input: LayerInput): LayerResult {
   const { dest } = input;
-  if (layer.globalBlock.size === 0) return abstain('global', 'no global block list is loaded');
+  if (layer.globalBlock.size === 0) return NO_BLOCK_LIST;
   const target = describeTarget(dest);
   if (dest.names.length === 0) {
     return abstain('global', `${target} has no host name to check against the global block list`);
@@ -53,9 +59,7 @@ export function evaluateGlobalBlock(layer: NamespaceLayer, input: LayerInput): L
 }
 
 export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): LayerResult {
-  if (!layer.hasNamespaces && layer.globalAllow.size === 0) {
-    return abstain('namespace', 'no EgressNamespace and no global allow list is loaded');
-  }
+  if (!layer.hasNamespaces && layer.globalAllow.size === 0) return NO_NAMESPACES;
   const { dest, agent } = input;
   const { names } = dest;
   const target = describeTarget(dest);
