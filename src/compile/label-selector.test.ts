@@ -1,5 +1,6 @@
 import type { LabelSelector } from '../policy/values';
-import { compileSelector, validateSelector } from './label-selector';
+import { compileSelector } from './label-selector';
+import { validateSelector } from '../policy/validate-selector';
 
 function selector(raw: unknown): LabelSelector {
   const { selector: sel, problems } = validateSelector(raw, 'sel');

@@ -7,9 +7,7 @@
  * `kubectl get -o yaml` output, so a key written in clear is a leaked key; a field that looks like
  * one is an error, and no message here ever repeats a value that might be a key.
  */
-// The label validator lives in compile/ beside the selector compiler; it is pure (see validate-l4-match.ts).
-// eslint-disable-next-line no-restricted-imports
-import { validateSelector } from '../compile/label-selector';
+import { validateSelector } from './validate-selector';
 import { parseCidr } from './cidr';
 import type { DocPath } from './documents';
 import type { EgressAgent, ResourceMeta } from './types';

@@ -2,25 +2,14 @@
  * One `rules[].matches[]` entry of an `EgressL4Route` (seed 001): host patterns, CIDR blocks,
  * ports, protocol and the agents it applies to, each parsed once here into `values.ts` shapes.
  */
-// The selector validator lives in compile/ (its compiler is the second user); it is pure, so
-// importing it keeps policy/ free of IO, which is what the boundary protects.
-// eslint-disable-next-line no-restricted-imports
-import { validateSelector } from '../compile/label-selector';
-import { cidrContains, parseCidr } from './cidr';
+import { validateSelector } from './validate-selector';
 import type { DocPath } from './documents';
 import { parseHostPattern } from './hostname';
 import type { L4Match } from './types';
-import type { Cidr, CidrBlock, HostPattern } from './values';
-import {
-  isFields,
-  optionalFix,
-  readEnum,
-  readList,
-  readObject,
-  readString,
-  typeName,
-} from './validate-common';
+import type { CidrBlock, HostPattern } from './values';
+import { isFields, optionalFix, readEnum, readList, readObject, typeName } from './validate-common';
 import type { ValidationContext } from './validate-context';
+import { parseCidrAt, readCidrBlock } from './validate-cidr-block';
 import { formatPath, parsePath } from './validate-context';
 import { validatePorts } from './validate-ports';
 
@@ -97,7 +86,7 @@ function hostPattern(ctx: ValidationContext, entry: unknown, path: DocPath): Hos
 /** `"10.0.0.0/8"`, or `{cidr: "10.0.0.0/8", except: ["10.9.0.0/16"]}` as in NetworkPolicy ipBlock. */
 function cidrBlock(ctx: ValidationContext, entry: unknown, path: DocPath): CidrBlock[] {
   if (typeof entry === 'string') {
-    const cidr = parseOne(ctx, entry, path);
+    const cidr = parseCidrAt(ctx, entry, path);
     return cidr === undefined ? [] : [{ cidr, except: [] }];
   }
   if (!isFields(entry)) {
@@ -108,44 +97,6 @@ function cidrBlock(ctx: ValidationContext, entry: unknown, path: DocPath): CidrB
     );
     return [];
   }
-  const fields = readObject(ctx, entry, path, { known: ['cidr', 'except'], required: ['cidr'] });
-  if (fields === undefined) return [];
-  const errors = ctx.errorCount;
-  const text = readString(ctx, fields, 'cidr', path);
-  const cidr = text === undefined ? undefined : parseOne(ctx, text, [...path, 'cidr']);
-  const except: Cidr[] = [];
-  (readList(ctx, fields, 'except', path) ?? []).forEach((raw, index) => {
-    const at = [...path, 'except', index];
-    if (typeof raw !== 'string') {
-      ctx.error(at, 'POLICY_WRONG_TYPE', `an except entry must be a CIDR string, found ${typeName(raw)}`);
-      return;
-    }
-    const inner = parseOne(ctx, raw, at);
-    if (inner === undefined || cidr === undefined) return;
-    if (inner.address.family !== cidr.address.family) {
-      ctx.error(
-        at,
-        'POLICY_EXCEPT_OUTSIDE',
-        `except ${inner.text} is IPv${inner.address.family} but cidr ${cidr.text} is IPv${cidr.address.family}`,
-        'carve-outs must be of the same address family; put the other family in its own entry',
-      );
-    } else if (!cidrContains(cidr, inner)) {
-      ctx.error(
-        at,
-        'POLICY_EXCEPT_OUTSIDE',
-        `except ${inner.text} is not inside cidr ${cidr.text}`,
-        `remove it, or widen cidr so that it contains ${inner.text}`,
-      );
-    } else {
-      except.push(inner);
-    }
-  });
-  return cidr === undefined || ctx.errorCount > errors ? [] : [{ cidr, except }];
-}
-
-function parseOne(ctx: ValidationContext, text: string, path: DocPath): Cidr | undefined {
-  const parsed = parseCidr(text);
-  if (parsed.ok) return parsed.cidr;
-  ctx.error(path, 'POLICY_INVALID_CIDR', parsed.message, ...optionalFix(parsed.fix));
-  return undefined;
+  const block = readCidrBlock(ctx, entry, path);
+  return block === undefined ? [] : [block];
 }

@@ -8,20 +8,12 @@
  */
 import RE2 from 're2';
 
-import { cidrContains, parseCidr } from './cidr';
 import type { DocPath } from './documents';
 import type { MirrordRule } from './types';
-import type { Cidr, CidrBlock, Protocol } from './values';
-import {
-  isFields,
-  optionalFix,
-  readEnum,
-  readList,
-  readObject,
-  readString,
-  typeName,
-} from './validate-common';
+import type { CidrBlock, Protocol } from './values';
+import { isFields, optionalFix, readEnum, readList, readObject, typeName } from './validate-common';
 import type { ValidationContext } from './validate-context';
+import { readCidrBlock } from './validate-cidr-block';
 
 export type RuleList = 'allow' | 'block';
 
@@ -75,46 +67,7 @@ function validateIpBlock(ctx: ValidationContext, raw: unknown, path: DocPath): C
     );
     return undefined;
   }
-  const fields = readObject(ctx, raw, path, { known: ['cidr', 'except'], required: ['cidr'] });
-  if (fields === undefined) return undefined;
-  const errors = ctx.errorCount;
-  const text = readString(ctx, fields, 'cidr', path);
-  const cidr = text === undefined ? undefined : parseOne(ctx, text, [...path, 'cidr']);
-  const except: Cidr[] = [];
-  (readList(ctx, fields, 'except', path) ?? []).forEach((entry, index) => {
-    const at = [...path, 'except', index];
-    if (typeof entry !== 'string') {
-      ctx.error(at, 'POLICY_WRONG_TYPE', `an except entry must be a CIDR string, found ${typeName(entry)}`);
-      return;
-    }
-    const inner = parseOne(ctx, entry, at);
-    if (inner === undefined || cidr === undefined) return;
-    if (inner.address.family !== cidr.address.family) {
-      ctx.error(
-        at,
-        'POLICY_EXCEPT_OUTSIDE',
-        `except ${inner.text} is IPv${inner.address.family} but cidr ${cidr.text} is IPv${cidr.address.family}`,
-        'carve-outs must be of the same address family; put the other family in a rule of its own',
-      );
-    } else if (!cidrContains(cidr, inner)) {
-      ctx.error(
-        at,
-        'POLICY_EXCEPT_OUTSIDE',
-        `except ${inner.text} is not inside cidr ${cidr.text}`,
-        `remove it, or widen cidr so that it contains ${inner.text}`,
-      );
-    } else {
-      except.push(inner);
-    }
-  });
-  return cidr === undefined || ctx.errorCount > errors ? undefined : { cidr, except };
-}
-
-function parseOne(ctx: ValidationContext, text: string, path: DocPath): Cidr | undefined {
-  const parsed = parseCidr(text);
-  if (parsed.ok) return parsed.cidr;
-  ctx.error(path, 'POLICY_INVALID_CIDR', parsed.message, ...optionalFix(parsed.fix));
-  return undefined;
+  return readCidrBlock(ctx, raw, path);
 }
 
 /**

@@ -17,10 +17,7 @@ import { formatPath, parsePath } from './validate-context';
 import type { KindValidator } from './validate-kind';
 import type { RuleList } from './validate-mirrord-rule';
 import { validateMirrordRule } from './validate-mirrord-rule';
-// The selector validator lives in compile/ (its compiler is the second user); it is pure, so
-// importing it keeps policy/ free of IO, which is what the boundary protects.
-// eslint-disable-next-line no-restricted-imports
-import { validateSelector } from '../compile/label-selector';
+import { validateSelector } from './validate-selector';
 
 export const MIRRORD_API_VERSION = `${MIRRORD_GROUP}/v1alpha`;
 const API_VERSIONS: readonly string[] = [NATIVE_API_VERSION, MIRRORD_API_VERSION];
