@@ -4,6 +4,7 @@
  * engine, adapter), asserting what Envoy reads back (§4.1): status codes, denied_response, ok_response
  * header options and dynamic metadata.
  */
+import { testConfig } from '../support/service';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -89,16 +90,7 @@ const meta = { 'x-portcullis-gateway': 'agents', 'x-portcullis-listener': 'http-
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'portcullis-contract-'));
   writeFileSync(path.join(dir, 'policy.yaml'), POLICY);
-  const config: ServeConfig = {
-    policyPaths: [dir],
-    grpcAddress: '127.0.0.1',
-    grpcPort: 0,
-    adminAddress: '127.0.0.1',
-    adminPort: -1,
-    logLevel: 'silent',
-    reloadIntervalMs: 60_000,
-    shutdownGraceMs: 1000,
-  };
+  const config: ServeConfig = testConfig([dir]);
   service = await startService(config, createLogger('silent'));
   envoy = connectAsEnvoy(service.grpcPort);
 });

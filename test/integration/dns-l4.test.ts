@@ -3,6 +3,7 @@
  * server, and Envoy-shaped network-filter Checks. A host-name rule allows raw TCP only after this
  * agent resolved the name through Portcullis; answers into guarded ranges never reach the agent.
  */
+import { testConfig } from '../support/service';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -55,15 +56,7 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'policy.yaml'), POLICY);
   upstream = await createTestUpstream(zone);
   service = await startService(
-    {
-      policyPaths: [dir],
-      grpcAddress: '127.0.0.1',
-      grpcPort: 0,
-      adminAddress: '127.0.0.1',
-      adminPort: -1,
-      logLevel: 'silent',
-      reloadIntervalMs: 60_000,
-      shutdownGraceMs: 1000,
+    testConfig([dir], {
       dns: {
         address: '127.0.0.1',
         port: 0,
@@ -72,7 +65,7 @@ beforeAll(async () => {
         minTtlSeconds: 60,
         maxTtlSeconds: 3600,
       },
-    },
+    }),
     createLogger('silent'),
   );
   envoy = connectAsEnvoy(service.grpcPort);

@@ -3,6 +3,7 @@
  * invalidly many times. Every call must get a normal answer (no gRPC error), and every answer must
  * be consistent with exactly one snapshot: all answers carrying one snapshot version agree.
  */
+import { testConfig } from '../support/service';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,16 +50,9 @@ beforeAll(async () => {
   file = path.join(dir, 'policy.yaml');
   writeFileSync(file, ALLOWS);
   service = await startService(
-    {
-      policyPaths: [dir],
-      grpcAddress: '127.0.0.1',
-      grpcPort: 0,
-      adminAddress: '127.0.0.1',
-      adminPort: -1,
-      logLevel: 'silent',
+    testConfig([dir], {
       reloadIntervalMs: 50,
-      shutdownGraceMs: 1000,
-    },
+    }),
     createLogger('silent'),
   );
 });

@@ -3,6 +3,7 @@
  * with the agent identified as Envoy would make it known: a key in Proxy-Authorization, an mTLS
  * principal, or the agent name in gRPC metadata.
  */
+import { testConfig } from '../support/service';
 import path from 'node:path';
 import { startService, type RunningService } from '../../src/cli/serve';
 import { createLogger } from '../../src/telemetry/logger';
@@ -12,19 +13,7 @@ import { connectAsEnvoy, connectRequest, type EnvoyLikeClient } from '../support
 const seed = (n: string) => path.resolve(__dirname, '../fixtures/seeds', n);
 
 async function start(policy: string): Promise<{ service: RunningService; envoy: EnvoyLikeClient }> {
-  const service = await startService(
-    {
-      policyPaths: [policy],
-      grpcAddress: '127.0.0.1',
-      grpcPort: 0,
-      adminAddress: '127.0.0.1',
-      adminPort: -1,
-      logLevel: 'silent',
-      reloadIntervalMs: 60_000,
-      shutdownGraceMs: 1000,
-    },
-    createLogger('silent'),
-  );
+  const service = await startService(testConfig([policy]), createLogger('silent'));
   return { service, envoy: connectAsEnvoy(service.grpcPort) };
 }
 

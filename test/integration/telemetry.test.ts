@@ -4,6 +4,7 @@
  * /metrics read from the admin port and parsed strictly. Then `portcullis serve` as a process,
  * configured only by OTEL_* variables, exporting to collector stand-ins over each OTLP protocol.
  */
+import { testConfig } from '../support/service';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -105,15 +106,9 @@ beforeAll(async () => {
     },
   });
   service = await startService(
-    {
-      policyPaths: [dir],
-      grpcAddress: '127.0.0.1',
-      grpcPort: 0,
-      adminAddress: '127.0.0.1',
+    testConfig([dir], {
       adminPort: 0,
       logLevel: 'info',
-      reloadIntervalMs: 60_000,
-      shutdownGraceMs: 1000,
       dns: {
         address: '127.0.0.1',
         port: 0,
@@ -122,7 +117,7 @@ beforeAll(async () => {
         minTtlSeconds: 60,
         maxTtlSeconds: 3600,
       },
-    },
+    }),
     createLogger('info', stream),
     { env: {}, spanExporter: spans, logExporter: logs, processor: 'simple' },
   );
