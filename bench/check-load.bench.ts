@@ -1,5 +1,5 @@
 /**
- * End-to-end `Authorization/Check` load on loopback (issue: end-to-end Check load benchmark).
+ * End-to-end `Authorization/Check` load on loopback.
  *
  * Portcullis (`serve`, a 10,000-rule policy) and a no-op grpc-js Check server (noop-check-server.ts)
  * run as child processes on 127.0.0.1. h2load sends both the same pre-encoded CheckRequest (a
@@ -9,7 +9,7 @@
  * - Peak: a short sweep (c ∈ {1,4} × m ∈ {10,100}); each run is a separate 1 s h2load warm-up and
  *   then ~5 s measured; 3 repetitions, interleaved between servers because this machine is noisy
  *   (performance-floors.md §1) and only runs made close together compare well. Median per config.
- * - Latency: h2load `--rps` with m=1, both servers at half of Portcullis's peak (the issue's target
+ * - Latency: h2load `--rps` with m=1, both servers at half of Portcullis's peak (the target
  *   is Portcullis's p99 there; the no-op at the same rate is the floor), percentiles from `--log-file`.
  *
  * h2load's "succeeded" and "2xx" ignore grpc-status (performance-floors.md §2.2): a trailers-only
@@ -63,7 +63,7 @@ export interface CheckLoadOptions {
 }
 
 export interface CheckLoadReport {
-  /** One row per server: the issue's table. */
+  /** One row per server: the summary table. */
   readonly summary: readonly Record<string, string>[];
   /** Every sweep config, both servers side by side. */
   readonly sweep: readonly Record<string, string>[];

@@ -1,5 +1,5 @@
 /**
- * Decision cost against policy size (issue: policy core, item 8).
+ * Decision cost against policy size.
  *
  * For 10 … 100,000 rules (a mix of CIDRs, exact names, `*.` wildcards and port ranges) it reports
  * compile time, heap held by the snapshot, and the median cost of one `decide()` call, including

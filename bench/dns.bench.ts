@@ -1,5 +1,5 @@
 /**
- * Cost of the DNS resolver (issue: DNS resolver, item 7).
+ * Cost of the DNS resolver.
  *
  * Three paths on loopback, same test upstream, same query mix (256 names, A records):
  * - `direct`: client → test upstream;

@@ -1,5 +1,5 @@
 /**
- * Decision cost with every layer populated (issue: every seed model, item 8): 10,000 rules across
+ * Decision cost with every layer populated: 10,000 rules across
  * kinds (gateway route matches, mirrord rules, firewall rules, global list entries), 1,000
  * namespaces and 10,000 agents, generated as YAML and loaded through the real loader, so load and
  * validation time are measured too. Requests carry an agent name, as Envoy sends it, and are

@@ -1,5 +1,5 @@
 /**
- * What telemetry costs a decision (issue: telemetry, item 6; target: metrics under 10%).
+ * What telemetry costs a decision (target: metrics under 10%).
  *
  * The service's per-decision path without the network: canonicalise and decide against a compiled
  * snapshot, time it, publish it on the decision channel, with these subscribers:

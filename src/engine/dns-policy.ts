@@ -1,5 +1,5 @@
 /**
- * Policy at the DNS layer (issue: DNS snooping): which queries the resolver refuses, and which
+ * Policy at the DNS layer: which queries the resolver refuses, and which
  * answer addresses it strips before an agent ever sees them.
  *
  * - A query is refused only when the name is denied whatever address it resolves to and whatever

@@ -12,7 +12,7 @@ import { evaluateFirewall } from './firewall-layer';
 import type { LayerInput } from './layer';
 import { ANONYMOUS_AGENT, type Agent, type RawDestination } from './types';
 
-/** Policies from inline YAML through the kind's own validator (the registry is the integrator's). */
+/** Policies from inline YAML through the kind's own validator, document by document. */
 function policiesFromYaml(text: string): EgressFirewallPolicy[] {
   return parseDocuments('inline.yaml', text).docs.map((doc) => {
     const ctx = createContext(doc);

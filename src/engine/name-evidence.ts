@@ -1,5 +1,5 @@
 /**
- * DNS-bound names as evidence (seed 001 "How hostnames get resolved"; issue: DNS snooping).
+ * DNS-bound names as evidence (seed 001 "How hostnames get resolved").
  *
  * For a connection that carries no authority (L4), the names this agent resolved, through
  * Portcullis's resolver, to the destination IP are the best evidence of where it is going. An SNI

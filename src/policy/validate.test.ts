@@ -181,7 +181,7 @@ describe('registry and codes', () => {
     ]);
   });
 
-  it('documents every code the brief asks for', () => {
+  it('documents every code validation is required to report', () => {
     for (const code of [
       'POLICY_YAML_SYNTAX',
       'POLICY_UNKNOWN_API_VERSION',
