@@ -15,18 +15,7 @@ import { parseCidr } from '../src/policy/cidr';
 import { parseHostPattern } from '../src/policy/hostname';
 import type { EgressGateway, EgressL4Route, L4Match, Resource, ResourceMeta } from '../src/policy/types';
 import type { CidrBlock, HostPattern, PortRange } from '../src/policy/values';
-
-/** Deterministic PRNG (mulberry32) so every run measures the same rules and requests. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../test/support/random';
 
 const meta = (name: string): ResourceMeta => ({
   apiVersion: 'egress.portcullis.dev/v1alpha1',

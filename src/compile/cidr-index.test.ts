@@ -4,6 +4,7 @@ import { cidrContainsIp, parseCidr } from '../policy/cidr';
 import { ipv4FromNumber, ipv6FromWords, parseIpLiteral } from '../policy/ip';
 import type { Cidr, IpAddress } from '../policy/values';
 import { createCidrIndex } from './cidr-index';
+import { createRandom, testSeed, type Random } from '../../test/support/random';
 
 function cidr(text: string): Cidr {
   const parsed = parseCidr(text);
@@ -298,31 +299,3 @@ describe('createCidrIndex: differential against BlockList and a linear scan', ()
     }
   });
 });
-
-interface Random {
-  int(n: number): number;
-  u32(): number;
-  pick<T>(items: readonly T[]): T;
-}
-
-/** `TEST_SEED` when set, else a fresh seed that the failure messages print. */
-function testSeed(): number {
-  const fromEnv = Number(process.env['TEST_SEED']);
-  return Number.isInteger(fromEnv) && fromEnv > 0
-    ? fromEnv >>> 0
-    : (Date.now() ^ (Math.random() * 2 ** 32)) >>> 0;
-}
-
-/** mulberry32: tiny and good enough to drive test inputs. */
-function createRandom(seed: number): Random {
-  let state = seed >>> 0;
-  const u32 = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  const int = (n: number): number => Math.floor((u32() / 2 ** 32) * n);
-  return { u32, int, pick: (items) => items[int(items.length)] as (typeof items)[number] };
-}

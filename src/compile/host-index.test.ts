@@ -1,6 +1,7 @@
 import { hostMatchesPattern, parseHostPattern } from '../policy/hostname';
 import type { HostPattern } from '../policy/values';
 import { createHostIndex } from './host-index';
+import { createRandom, testSeed } from '../../test/support/random';
 
 function pattern(text: string): HostPattern {
   const parsed = parseHostPattern(text);
@@ -196,30 +197,3 @@ describe('createHostIndex: differential against hostMatchesPattern', () => {
     expect([replay, hits > 2000 && hits < 9000]).toEqual([replay, true]);
   });
 });
-
-interface Random {
-  int(n: number): number;
-  pick<T>(items: readonly T[]): T;
-}
-
-/** `TEST_SEED` when set, else a fresh seed that the failure messages print. */
-function testSeed(): number {
-  const fromEnv = Number(process.env['TEST_SEED']);
-  return Number.isInteger(fromEnv) && fromEnv > 0
-    ? fromEnv >>> 0
-    : (Date.now() ^ (Math.random() * 2 ** 32)) >>> 0;
-}
-
-/** mulberry32: tiny and good enough to drive test inputs. */
-function createRandom(seed: number): Random {
-  let state = seed >>> 0;
-  const u32 = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  const int = (n: number): number => Math.floor((u32() / 2 ** 32) * n);
-  return { int, pick: (items) => items[int(items.length)] as (typeof items)[number] };
-}

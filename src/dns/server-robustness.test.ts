@@ -12,6 +12,7 @@ import type { DnsServer, DnsServerOptions } from './server';
 import { LOOPBACK, createTestUpstream, ednsOpt, query, tcpExchange, udpQuery } from './test-support';
 import type { TestUpstream, UpstreamScript } from './test-support';
 import { lengthPrefixed } from './tcp-framing';
+import { prng } from '../../test/support/random';
 
 const answering: UpstreamScript = (q) => ({
   answers: [{ type: 'A', name: q.questions?.[0]?.name ?? '', ttl: 60, data: '192.0.2.1' }],
@@ -47,18 +48,6 @@ async function start(options: DnsServerOptions = {}) {
 
 const rcode = (p: DecodedPacket) => (p as DecodedPacket & { rcode: string }).rcode;
 const outcomes = (events: DnsEvent[]) => events.flatMap((e) => (e.type === 'query' ? [e.outcome] : []));
-
-/** Deterministic PRNG (mulberry32), so a failing fuzz case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function withQdcount(message: Buffer, count: number): Buffer {
   const copy = Buffer.from(message);

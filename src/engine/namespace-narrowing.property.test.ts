@@ -11,24 +11,13 @@ import type { HostPattern } from '../policy/values';
 import type { LayerInput } from './layer';
 import { evaluateNamespaces } from './namespace-layer';
 import { ANONYMOUS_AGENT } from './types';
+import { prng } from '../../test/support/random';
 
 const TREES = 300;
 const HOSTS_PER_TREE = 60;
 const LABELS = ['a', 'b', 'c'];
 /** Appears in no pattern, so it stands for "any other label". */
 const FRESH = 'q';
-
-/** mulberry32: small, seedable, good enough to spread cases. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generator(random: () => number) {
   const int = (n: number) => Math.floor(random() * n);

@@ -1,6 +1,7 @@
 import { cidrContains, cidrContainsIp, cidrsOverlap, parseCidr } from './cidr';
 import { ipv4FromNumber, ipv6FromWords, parseIpLiteral } from './ip';
 import type { Cidr, IpAddress } from './values';
+import { prng } from '../../test/support/random';
 
 function cidr(text: string): Cidr {
   const parsed = parseCidr(text);
@@ -12,18 +13,6 @@ function ip(text: string): IpAddress {
   const parsed = parseIpLiteral(text);
   if (parsed === undefined) throw new Error(`test setup: ${text} is not an address`);
   return parsed;
-}
-
-/** Seeded so a failure reproduces. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
-  };
 }
 
 describe('parseCidr', () => {

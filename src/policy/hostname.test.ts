@@ -1,22 +1,11 @@
 import { hostMatchesPattern, normalizeHostname, parseHostPattern, patternCovers } from './hostname';
 import type { HostPattern } from './values';
+import { prng } from '../../test/support/random';
 
 function pattern(text: string): HostPattern {
   const parsed = parseHostPattern(text);
   if (!parsed.ok) throw new Error(`test setup: ${text}: ${parsed.message}`);
   return parsed.pattern;
-}
-
-/** Seeded so a failure reproduces. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
-  };
 }
 
 const label63 = 'a'.repeat(63);

@@ -7,6 +7,7 @@ import {
   parseRequestIp,
 } from './ip';
 import type { IpAddress, Ipv6Address } from './values';
+import { prng } from '../../test/support/random';
 
 function describeIp(ip: IpAddress | undefined): string | undefined {
   return ip === undefined ? undefined : `v${ip.family} ${ip.text}`;
@@ -16,18 +17,6 @@ function v6(text: string): Ipv6Address {
   const ip = parseIpLiteral(text);
   if (ip === undefined || ip.family !== 6) throw new Error(`test setup: ${text} is not IPv6`);
   return ip;
-}
-
-/** Seeded so a failure reproduces. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
-  };
 }
 
 describe('parseIpLiteral (policy files)', () => {
