@@ -11,7 +11,7 @@ import { compileSnapshot, type Snapshot } from '../compile/snapshot';
 import { decide } from '../engine/decide';
 import { nameToResolve } from '../engine/resolution';
 import type { Agent, Decision, EgressRequest, RawDestination } from '../engine/types';
-import { resolveAgent } from '../identity/resolve-agent';
+import { resolveAgentWith } from '../identity/resolve-agent';
 import { parseDocuments, type RawDocument } from '../policy/documents';
 import { parseIpLiteral } from '../policy/ip';
 import { normalizeHostname } from '../policy/hostname';
@@ -116,12 +116,12 @@ function requestOf(input: DryRunInput): EgressRequest {
   };
 }
 
-/** As `serve` would identify the agent, with `labels` and `namespace` layered on top (what-if). */
 function agentOf(snapshot: Snapshot | undefined, request: EgressRequest, input: DryRunInput): Agent {
-  const found = resolveAgent(snapshot?.agents, request);
-  const labels = { ...found.labels, ...(input.agent?.labels ?? {}) };
-  const namespace = input.agent?.namespace;
-  return { ...found, labels, ...(namespace !== undefined ? { namespace } : {}) };
+  const a = input.agent ?? {};
+  return resolveAgentWith(snapshot?.agents, request, {
+    ...(a.labels !== undefined ? { labels: a.labels } : {}),
+    ...(a.namespace !== undefined ? { namespace: a.namespace } : {}),
+  });
 }
 
 function fixedAnswer(answers: DryRunInput['resolve'], host: string): readonly IpAddress[] | undefined {

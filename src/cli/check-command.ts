@@ -9,7 +9,7 @@ import type { Snapshot } from '../compile/snapshot';
 import type { IpAddress } from '../policy/values';
 import { parseIpLiteral } from '../policy/ip';
 import { normalizeHostname } from '../policy/hostname';
-import { resolveAgent } from '../identity/resolve-agent';
+import { resolveAgentWith } from '../identity/resolve-agent';
 import { nameToResolve } from '../engine/resolution';
 import { createNameResolver } from '../dns/name-resolver';
 import { formatDecision, decisionToJson } from './format-decision';
@@ -93,9 +93,10 @@ function buildRequest(v: ReturnType<typeof parse>): EgressRequest {
  * address), with `--label` and `--namespace` layered on top for what-if questions.
  */
 function buildAgent(v: ReturnType<typeof parse>, snapshot: Snapshot, request: EgressRequest): Agent {
-  const found = resolveAgent(snapshot.agents, request);
-  const labels = { ...found.labels, ...parseLabels(v.label ?? []) };
-  return { ...found, labels, ...(v.namespace !== undefined ? { namespace: v.namespace } : {}) };
+  return resolveAgentWith(snapshot.agents, request, {
+    labels: parseLabels(v.label ?? []),
+    ...(v.namespace !== undefined ? { namespace: v.namespace } : {}),
+  });
 }
 
 /** `--resolve api.example.com=10.0.0.5,10.0.0.6`: fixed answers, so `check` needs no DNS. */

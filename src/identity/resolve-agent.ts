@@ -105,3 +105,21 @@ export function credentialKey(header: string): Buffer | undefined {
   decoded.fill(0);
   return key;
 }
+
+/**
+ * The agent `serve` would identify, with labels and a namespace layered on top: what-if questions
+ * asked by `portcullis check` and the admin dry run.
+ */
+export function resolveAgentWith(
+  index: AgentIndex | undefined,
+  request: EgressRequest,
+  overrides: { readonly labels?: Readonly<Record<string, string>>; readonly namespace?: string },
+): Agent {
+  const found = resolveAgent(index, request);
+  const labels = { ...found.labels, ...(overrides.labels ?? {}) };
+  return {
+    ...found,
+    labels,
+    ...(overrides.namespace !== undefined ? { namespace: overrides.namespace } : {}),
+  };
+}
