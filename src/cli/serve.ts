@@ -8,7 +8,7 @@ import { createSnapshotStore, type SnapshotStore, type ReloadResult } from '../s
 import { watchPolicyPaths, type PolicyWatcher } from '../sources/policy-watcher';
 import { formatIssue } from '../policy/validate';
 import { decide, decideInvalidRequest } from '../engine/decide';
-import { ANONYMOUS_AGENT, type Decision, type EgressRequest } from '../engine/types';
+import { ANONYMOUS_AGENT, type EgressRequest } from '../engine/types';
 import { resolveAgent } from '../identity/resolve-agent';
 import { nameToResolve } from '../engine/resolution';
 import { createNameResolver } from '../dns/name-resolver';
@@ -19,7 +19,7 @@ import { createAdminServer, type AdminServer } from '../admin/server';
 import { openAdminStore, type AdminStore } from '../admin/admin-store';
 import { decisionToJson } from './format-decision';
 import { createMetrics, type Metrics } from '../telemetry/metrics';
-import { publishDecision, type TraceCarrier } from '../telemetry/decision-channel';
+import { publishDecision } from '../telemetry/decision-channel';
 import { instrumentUnary } from '../telemetry/grpc-metrics';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '../telemetry/otel';
 import type { Logger } from '../telemetry/logger';
@@ -111,16 +111,6 @@ export async function startService(
 
   const telemetry = startTelemetry({ logger, metrics }, telemetryOptions);
   const health = createHealthService();
-  /** Metrics, the decision log line and OpenTelemetry records subscribe to this (telemetry/). */
-  const record = (
-    decision: Decision,
-    request: EgressRequest | undefined,
-    surface: string,
-    durationMs: number,
-    traceContext?: TraceCarrier,
-  ): void => {
-    publishDecision({ decision, request, surface, durationMs, ...(traceContext ? { traceContext } : {}) });
-  };
 
   const resolver = createNameResolver();
   const authz = createAuthzHandler({
@@ -149,8 +139,9 @@ export async function startService(
         'internal_error',
       );
     },
+    // Metrics, the decision log line, OpenTelemetry records and the events log subscribe (telemetry/).
     onDecision: (decision, request, surface, durationMs, traceContext) =>
-      record(decision, request, surface, durationMs, traceContext),
+      publishDecision({ decision, request, surface, durationMs, ...(traceContext ? { traceContext } : {}) }),
   });
 
   const grpc = createGrpcServer({ authz: instrumentUnary(metrics, 'Check', authz), health });
