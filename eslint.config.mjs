@@ -65,4 +65,27 @@ export default tseslint.config(
   boundary('admin', ['grpc', 'dns', 'cli']),
   boundary('dns', ['grpc', 'admin', 'sources', 'cli']),
   boundary('sources', ['grpc', 'admin', 'dns', 'engine', 'cli']),
+  {
+    // On Node 20 every object made by an object spread gets a hidden class of its own, so objects
+    // built in bulk (resources, compiled layers) or per request that way make property reads on
+    // them megamorphic. Use `extend` (src/policy/extend.ts) or a literal listing every key. Banned
+    // where objects are made per resource or per request; one-off configuration may spread.
+    files: [
+      'src/{policy,compile,engine,identity}/**/*.ts',
+      'src/grpc/authz/**/*.ts',
+      'src/dns/{query-handler,query-parse}.ts',
+      'src/store/decision-event.ts',
+    ],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ObjectExpression > SpreadElement',
+          message:
+            'object spread gives every result its own hidden class on Node 20; use extend() from src/policy/extend.ts or list the keys',
+        },
+      ],
+    },
+  },
 );

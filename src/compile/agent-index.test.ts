@@ -65,7 +65,7 @@ describe('compileAgentIndex', () => {
       firewallPolicy: 'strict',
     });
     expect(Object.isFrozen(profile)).toBe(true);
-    expect(index.byContextName.get('wide')).not.toHaveProperty('firewallPolicy');
+    expect(index.byContextName.get('wide')?.firewallPolicy).toBeUndefined();
   });
 
   it.each([

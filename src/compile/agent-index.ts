@@ -18,7 +18,7 @@ export interface AgentProfile {
   /** EgressNamespace path; `` is the root. */
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;
-  readonly firewallPolicy?: string;
+  readonly firewallPolicy: string | undefined;
   readonly resource: EgressAgent;
 }
 
@@ -72,15 +72,13 @@ export function agentForSourceIp(index: AgentIndex, ip: IpAddress): AgentProfile
 }
 
 function profileOf(agent: EgressAgent): AgentProfile {
-  const base = {
+  return Object.freeze({
     name: agent.meta.name,
     namespace: agent.namespacePath,
-    labels: Object.freeze({ ...agent.labels }),
+    labels: Object.freeze(Object.assign({}, agent.labels)),
     resource: agent,
-  };
-  return Object.freeze(
-    agent.firewallPolicy === undefined ? base : { ...base, firewallPolicy: agent.firewallPolicy },
-  );
+    firewallPolicy: agent.firewallPolicy,
+  });
 }
 
 function claim<T>(map: Map<string, T>, key: string, value: T): void {

@@ -11,6 +11,7 @@ import type { EgressFirewallPolicy, FirewallEntry, FirewallRule, Resource } from
 import type { Cidr } from '../policy/values';
 import { createCidrIndex, type CidrIndex } from './cidr-index';
 import { createHostIndex, type HostIndex } from './host-index';
+import { extend } from '../policy/extend';
 
 export interface CompiledEntryList {
   readonly size: number;
@@ -127,7 +128,9 @@ function compilePolicy(resource: EgressFirewallPolicy): CompiledFirewallPolicy {
       deny,
     };
     rules.push(
-      Object.freeze(rule.brokenList === undefined ? compiled : { ...compiled, brokenList: rule.brokenList }),
+      Object.freeze(
+        rule.brokenList === undefined ? compiled : extend(compiled, { brokenList: rule.brokenList }),
+      ),
     );
   });
   return Object.freeze({

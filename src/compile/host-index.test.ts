@@ -176,7 +176,7 @@ describe('createHostIndex: differential against hostMatchesPattern', () => {
   for (const { pattern: p, value } of patterns) builder.add(p, value);
   const index = builder.build();
 
-  it('has() and forEach() agree with a linear scan on 10,000 hosts', () => {
+  it('has(), forEach() and first() agree with a linear scan on 10,000 hosts', () => {
     let hits = 0;
     for (let i = 0; i < 10_000; i++) {
       const host =
@@ -188,6 +188,9 @@ describe('createHostIndex: differential against hostMatchesPattern', () => {
       index.forEach(host, (value) => {
         got.push(value);
       });
+      if (index.first(host) !== got[0]) {
+        throw new Error(`${replay}: first(${host}) = ${index.first(host)}, forEach visited ${got[0]} first`);
+      }
       if (index.has(host) !== want.length > 0) {
         throw new Error(`${replay}: has(${host}) = ${index.has(host)}, linear scan found ${want.length}`);
       }

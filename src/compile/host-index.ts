@@ -22,6 +22,8 @@ export interface HostIndex<T> {
    * in the CIDR index. Values of one pattern come in insertion order. Returning `true` stops.
    */
   forEach(host: string, fn: (value: T, pattern: HostPattern) => boolean | void): void;
+  /** The first value `forEach` would visit, without a callback to allocate. */
+  first(host: string): T | undefined;
 }
 
 export interface HostIndexBuilder<T> {
@@ -57,7 +59,11 @@ interface SuffixTable<T> {
 
 const SLOT = 4;
 
-type Visitor<T> = ((value: T, pattern: HostPattern) => boolean | void) | null;
+type Visitor<T> = ((value: T, pattern: HostPattern) => boolean | void) | null | typeof FIRST;
+
+/** The visitor `first` passes: the walk stops at the first hit and leaves its value in `firstValue`. */
+const FIRST = Symbol('first');
+let firstValue: unknown;
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
@@ -173,6 +179,10 @@ function sameText(text: Uint16Array, offset: number, host: string, from: number,
 /** Visits key `k`'s values; without `fn`, answers that there is one. */
 function visit<T>(t: SuffixTable<T>, k: number, fn: Visitor<T>): boolean {
   if (fn === null) return true;
+  if (fn === FIRST) {
+    firstValue = t.values[t.start[k]!];
+    return true;
+  }
   const end = t.start[k + 1];
   for (let v = t.start[k]; v < end; v++) {
     if (fn(t.values[v], t.patterns[v]) === true) return true;
@@ -220,6 +230,12 @@ function createIndex<T>(
     has: (host: string): boolean => find(host, null),
     forEach(host: string, fn: (value: T, pattern: HostPattern) => boolean | void): void {
       find(host, fn);
+    },
+    first(host: string): T | undefined {
+      if (!find(host, FIRST)) return undefined;
+      const value = firstValue as T;
+      firstValue = undefined;
+      return value;
     },
   });
 }

@@ -1,5 +1,11 @@
 import { mirrordFromYaml } from '../../test/support/mirrord';
-import { compileGlob, compileMirrordLayer, encodeNames } from './mirrord-layer';
+import {
+  compileGlob,
+  compileMirrordLayer,
+  encodeNames,
+  policiesSelecting,
+  selectsAgent,
+} from './mirrord-layer';
 
 describe('compileGlob (targetPath)', () => {
   it.each([
@@ -78,5 +84,48 @@ spec:
 
   it('ignores other kinds', () => {
     expect(compileMirrordLayer([]).policies).toEqual([]);
+  });
+});
+
+describe('policiesSelecting', () => {
+  const policies = mirrordFromYaml(`apiVersion: policies.mirrord.metalbear.co/v1alpha
+kind: MirrordClusterPolicy
+metadata: { name: gpu }
+spec:
+  selector: { matchLabels: { tier: gpu } }
+  network: { outgoing: { block: [{ ipBlock: { cidr: 10.0.0.0/8 } }] } }
+---
+apiVersion: policies.mirrord.metalbear.co/v1alpha
+kind: MirrordPolicy
+metadata: { name: boats, namespace: team-a }
+spec:
+  targetPath: "boats-*"
+  network: { outgoing: { block: [{ ipBlock: { cidr: 10.0.0.0/8 } }] } }
+`);
+  const gpuLabels = Object.freeze({ tier: 'gpu' });
+  const agents = [
+    { name: 'boats-1', namespace: 'team-a', labels: gpuLabels },
+    { name: 'cars-1', namespace: 'team-a', labels: Object.freeze({}) },
+  ];
+  const layer = compileMirrordLayer(policies, agents);
+  const names = (agent: (typeof agents)[number]) => policiesSelecting(layer, agent).map((p) => p.ref.name);
+
+  it('works out each declared agent once at load, the same as selecting afresh', () => {
+    expect(layer.byAgent.size).toBe(2);
+    expect(policiesSelecting(layer, agents[0]!)).toBe(layer.byAgent.get('boats-1')?.policies);
+    expect(names(agents[0]!)).toEqual(['gpu', 'boats']);
+    expect(names(agents[1]!)).toEqual([]);
+    for (const agent of agents) {
+      expect(names(agent)).toEqual(
+        layer.policies.filter((p) => selectsAgent(p, agent)).map((p) => p.ref.name),
+      );
+    }
+  });
+
+  it('selects afresh when the agent differs from the declared one (what-if labels, another namespace)', () => {
+    expect(names({ name: 'cars-1', namespace: 'team-a', labels: { tier: 'gpu' } })).toEqual(['gpu']);
+    expect(names({ name: 'boats-1', namespace: 'team-b', labels: gpuLabels })).toEqual(['gpu']);
+    expect(names({ name: 'unknown', namespace: 'team-a/x', labels: {} })).toEqual([]);
+    expect(names({ name: 'boats-9', namespace: 'team-a/x', labels: {} })).toEqual(['boats']);
   });
 });

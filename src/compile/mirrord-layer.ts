@@ -75,6 +75,25 @@ export interface RuleIndex {
 export interface MirrordLayer {
   /** In load order; evaluation reports the first that forbids. */
   readonly policies: readonly CompiledMirrordPolicy[];
+  /**
+   * The policies selecting each agent the snapshot declares, worked out at load: selectors, globs
+   * and namespaces are then not evaluated per request (see `policiesSelecting`).
+   */
+  readonly byAgent: ReadonlyMap<string, AgentSelection>;
+}
+
+/** Who a policy is matched against: an agent's name, namespace path and labels. */
+export interface SelectionSubject {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Labels;
+}
+
+interface AgentSelection {
+  readonly namespace: string;
+  /** The declared agent's own labels object: an agent with other labels is selected afresh. */
+  readonly labels: Labels;
+  readonly policies: readonly CompiledMirrordPolicy[];
 }
 
 const isMirrord = (r: Resource): r is MirrordPolicy =>
@@ -84,9 +103,44 @@ const isMirrord = (r: Resource): r is MirrordPolicy =>
  * Throws only on a resource validation would have refused (a regex re2 rejects), which is a bug in
  * whoever built it; the snapshot store keeps the last good snapshot when compiling throws.
  */
-export function compileMirrordLayer(resources: readonly Resource[]): MirrordLayer {
-  const policies = resources.filter(isMirrord).map(compilePolicy);
-  return Object.freeze({ policies: Object.freeze(policies) });
+export function compileMirrordLayer(
+  resources: readonly Resource[],
+  agents: Iterable<SelectionSubject> = [],
+): MirrordLayer {
+  const policies = Object.freeze(resources.filter(isMirrord).map(compilePolicy));
+  const byAgent = new Map<string, AgentSelection>();
+  if (policies.length > 0) {
+    for (const agent of agents) {
+      if (byAgent.has(agent.name)) continue;
+      const selecting = Object.freeze(policies.filter((p) => selectsAgent(p, agent)));
+      byAgent.set(
+        agent.name,
+        Object.freeze({ namespace: agent.namespace, labels: agent.labels, policies: selecting }),
+      );
+    }
+  }
+  return Object.freeze({ policies, byAgent });
+}
+
+/** The policies that select `agent`, in load order. */
+export function policiesSelecting(
+  layer: MirrordLayer,
+  agent: SelectionSubject,
+): readonly CompiledMirrordPolicy[] {
+  const known = layer.byAgent.get(agent.name);
+  if (known !== undefined && known.labels === agent.labels && known.namespace === agent.namespace) {
+    return known.policies;
+  }
+  return layer.policies.filter((p) => selectsAgent(p, agent));
+}
+
+/** Cluster policies select every agent; namespaced ones their namespace and its descendants. */
+export function selectsAgent(p: CompiledMirrordPolicy, agent: SelectionSubject): boolean {
+  if (p.namespace !== undefined && p.namespacePrefix !== undefined) {
+    if (agent.namespace !== p.namespace && !agent.namespace.startsWith(p.namespacePrefix)) return false;
+  }
+  if (p.selects !== undefined && !p.selects(agent.labels)) return false;
+  return p.targets === undefined || p.targets(agent.name);
 }
 
 function compilePolicy(p: MirrordPolicy): CompiledMirrordPolicy {

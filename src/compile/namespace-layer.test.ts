@@ -85,7 +85,7 @@ describe('compileNamespaceLayer', () => {
     const undefinedLeaf = chainFor(layer, 'prod/ml/train');
     expect(paths(undefinedLeaf.levels)).toEqual(['prod']);
     expect(undefinedLeaf.skipped).toEqual(['prod/ml/train', 'prod/ml']);
-    expect(chainFor(layer, '')).toEqual({ levels: [], defining: [], skipped: [] });
+    expect(chainFor(layer, '')).toMatchObject({ levels: [], defining: [], skipped: [], note: '' });
   });
 
   it('sets the flags the layers use to abstain', () => {

@@ -5,6 +5,8 @@
  */
 import type { DomainEntry, EgressDomainList, EgressNamespace, Resource } from '../policy/types';
 import { createHostIndex, type HostIndex } from './host-index';
+import { extend } from '../policy/extend';
+import { patternCovers } from '../policy/hostname';
 
 export interface LayerRef {
   readonly kind: string;
@@ -37,8 +39,23 @@ export interface NamespaceChain {
   readonly levels: readonly CompiledNamespace[];
   /** The levels that define `allowedDomains`, leaf first. */
   readonly defining: readonly CompiledNamespace[];
+  /** The levels with a non-empty `blockedDomains`, leaf first: the only ones a block walk reads. */
+  readonly blocking: readonly CompiledNamespace[];
+  /**
+   * Every pattern of the first defining level is covered by a pattern of each level above it (what
+   * validation's "children may only narrow" guarantees), so a name the first level allows passes
+   * them all and the walk reads one list instead of every level's. False when a forced change left
+   * a child wider: then every level is read.
+   */
+  readonly leafDecides: boolean;
   /** Paths on the way with no EgressNamespace: skipped, with a warning in the reason. */
   readonly skipped: readonly string[];
+  /** The first defining level with an empty `allowedDomains`, leaf first (seed 003 quarantine). */
+  readonly quarantined: CompiledNamespace | undefined;
+  /** Reason suffixes, built once: `; namespace a/b not defined; skipped` per skipped path. */
+  readonly note: string;
+  /** ` and its ancestors a, b` naming the defining levels above the leaf, or ``. */
+  readonly ancestors: string;
 }
 
 export interface NamespaceLayer {
@@ -80,6 +97,7 @@ export function compileNamespaceLayer(resources: readonly Resource[]): Namespace
   }
   const chains = new Map<string, NamespaceChain>();
   for (const path of namespaces.keys()) chains.set(path, walk(namespaces, path));
+  chains.set('', walk(namespaces, ''));
   const layer = {
     namespaces,
     chains,
@@ -88,17 +106,19 @@ export function compileNamespaceLayer(resources: readonly Resource[]): Namespace
     hasNamespaces: namespaces.size > 0,
     hasGlobalLists: lists.length > 0,
   };
-  return Object.freeze(lists.length > 0 ? { ...layer, firstList: refOf(lists[0]) } : layer);
+  return Object.freeze(lists.length > 0 ? extend(layer, { firstList: refOf(lists[0]) }) : layer);
 }
 
 function compileNamespace(ns: EgressNamespace): CompiledNamespace {
   const blocked = createHostIndex<number>();
   ns.blockedDomains.forEach((pattern, i) => blocked.add(pattern, i));
   const base = { ref: refOf(ns), resource: ns, blocked: blocked.build() };
-  if (ns.allowedDomains === undefined) return Object.freeze({ ...base, quarantined: false });
+  if (ns.allowedDomains === undefined) return Object.freeze(extend(base, { quarantined: false }));
   const allowed = createHostIndex<number>();
   ns.allowedDomains.forEach((pattern, i) => allowed.add(pattern, i));
-  return Object.freeze({ ...base, allowed: allowed.build(), quarantined: ns.allowedDomains.length === 0 });
+  return Object.freeze(
+    extend(base, { allowed: allowed.build(), quarantined: ns.allowedDomains.length === 0 }),
+  );
 }
 
 /** The chain for an agent's namespace path (`` is the root, which has none). */
@@ -117,5 +137,20 @@ function walk(namespaces: ReadonlyMap<string, CompiledNamespace>, path: string):
     else levels.push(ns);
   }
   const defining = levels.filter((l) => l.allowed !== undefined);
-  return Object.freeze({ levels, defining, skipped });
+  const above = defining.slice(1).map((l) => l.resource.path);
+  const leaf = defining[0]?.resource.allowedDomains ?? [];
+  return Object.freeze({
+    levels,
+    defining,
+    blocking: levels.filter((l) => l.blocked.size > 0),
+    leafDecides: defining
+      .slice(1)
+      .every((l) =>
+        leaf.every((inner) => l.resource.allowedDomains?.some((outer) => patternCovers(outer, inner))),
+      ),
+    skipped,
+    quarantined: defining.find((l) => l.quarantined),
+    note: skipped.map((p) => `; namespace ${p} not defined; skipped`).join(''),
+    ancestors: above.length === 0 ? '' : ` and its ancestors ${above.join(', ')}`,
+  });
 }

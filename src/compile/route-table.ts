@@ -19,6 +19,7 @@ import { createHostIndex, type HostIndex } from './host-index';
 import { compilePortSet, type PortSet } from './port-set';
 import { compileSelector } from './label-selector';
 import { guardCoversCidr } from './guarded-ranges';
+import { extend } from '../policy/extend';
 
 export interface MatchRef {
   readonly kind: string;
@@ -74,7 +75,7 @@ export function compileMatch(
   listener: string | undefined,
   deny?: CompiledMatch['deny'],
 ): CompiledMatch {
-  return Object.freeze({
+  const compiled = {
     ref,
     listener,
     hostnames: match.destinationHostnames,
@@ -82,8 +83,8 @@ export function compileMatch(
     ports: compilePortSet(match.ports),
     protocol: match.protocol,
     selects: match.sourceAgents ? compileSelector(match.sourceAgents) : undefined,
-    ...(deny ? { deny } : {}),
-  });
+  };
+  return Object.freeze(deny ? extend(compiled, { deny }) : compiled);
 }
 
 export function buildRouteTable(matches: readonly CompiledMatch[]): RouteTable {

@@ -122,6 +122,7 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
   const counts: Record<string, number> = {};
   for (const r of resources) counts[r.kind] = (counts[r.kind] ?? 0) + 1;
 
+  const agents = compileAgentIndex(resources);
   const only =
     gateways.length === 1 ? byKey.get(key(gateways[0]!.meta.namespace, gateways[0]!.meta.name)) : undefined;
   return Object.freeze({
@@ -131,10 +132,10 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
     gateways: byKey,
     soleGateway: only,
     gatewayCount: gateways.length,
-    mirrord: compileMirrordLayer(resources),
+    mirrord: compileMirrordLayer(resources, agents.byContextName.values()),
     firewall: compileFirewallLayer(resources),
     namespaces: compileNamespaceLayer(resources),
-    agents: compileAgentIndex(resources),
+    agents,
     counts: Object.freeze(counts),
   });
 }

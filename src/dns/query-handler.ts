@@ -125,7 +125,7 @@ export function createQueryHandler(deps: QueryHandlerDeps): QueryHandler {
   return async function handle(message, peer) {
     const started = performance.now();
     const report: Report = { name: '', qtype: '', flags: [] };
-    let client: DnsClient = { ...peer, agentKey: peer.address };
+    let client: DnsClient = clientOf(peer, peer.address);
     let parsed: ParsedQuery = { kind: 'drop' };
     const finish = (outcome: DnsQueryOutcome, response: Buffer | undefined): Buffer | undefined => {
       const durationMs = performance.now() - started;
@@ -141,7 +141,7 @@ export function createQueryHandler(deps: QueryHandlerDeps): QueryHandler {
       return response;
     };
     try {
-      client = { ...peer, agentKey: deps.identify(peer.address) };
+      client = clientOf(peer, deps.identify(peer.address));
       parsed = parseQuery(message, deps.maxQueryBytes);
       if (parsed.kind === 'drop') return finish('dropped', undefined);
       if (parsed.kind === 'formerr') return finish('formerr', formErr(parsed.id, parsed.flags));
@@ -164,4 +164,8 @@ export function createQueryHandler(deps: QueryHandlerDeps): QueryHandler {
         : finish('dropped', undefined);
     }
   };
+}
+
+function clientOf(peer: Omit<DnsClient, 'agentKey'>, agentKey: string): DnsClient {
+  return { address: peer.address, port: peer.port, transport: peer.transport, agentKey };
 }

@@ -7,6 +7,7 @@
  * survives. EDNS (RFC 6891) is passed through: the client's OPT record goes upstream unchanged.
  */
 import { CLASSIC_UDP_BYTES, FLAG_QR, HEADER_BYTES, TYPE_OPT, frameMessage, readHeader } from './wire';
+import { extend } from '../policy/extend';
 
 export interface ClientOpt {
   /** The OPT record as the client sent it. */
@@ -77,7 +78,7 @@ export function parseQuery(buf: Buffer, maxQueryBytes: number): ParsedQuery {
     qtype: question.readUInt16BE(question.length - 4),
     qclass: question.readUInt16BE(question.length - 2),
   };
-  return opt === undefined ? query : { ...query, opt };
+  return opt === undefined ? query : extend(query, { opt });
 }
 
 /** Dotted text of an uncompressed name whose labels are printable ASCII without `.`. */

@@ -74,9 +74,10 @@ export function decide(
   const trace: LayerResult[] = [SANITY_PASSED];
   const notes: DecisionNote[] = [...evidence.notes];
 
+  const target = describeTarget(dest);
   const input = context.resolved
-    ? { request, dest, agent, resolved: context.resolved }
-    : { request, dest, agent };
+    ? { request, dest, agent, resolved: context.resolved, target }
+    : { request, dest, agent, target };
   // Layers in PRODUCT.md §2 order. All are evaluated, so the trace explains every layer, not
   // just the one that decided; `combine` takes the first deny.
   const gateway = evaluateGateway(snapshot, request, dest, agent);

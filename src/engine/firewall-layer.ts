@@ -34,6 +34,7 @@ import type { IpAddress } from '../policy/values';
 import { describeTarget } from './describe';
 import type { LayerInput } from './layer';
 import type { Destination, LayerResult, ReasonCode } from './types';
+import { extend } from '../policy/extend';
 
 type Strength = 1 | 2 | 3;
 const RESOLVED: Strength = 1;
@@ -69,7 +70,7 @@ export function evaluateFirewall(layer: FirewallLayer, input: LayerInput): Layer
     };
   }
   const policy = selection.policy;
-  const target = describeTarget(input.dest);
+  const target = input.target ?? describeTarget(input.dest);
   const from = `firewall policy ${policy.ref.namespace}/${policy.ref.name}${attachment(selection, gap)}`;
   for (const position of candidates(policy, input.dest, input.resolved)) {
     const rule = policy.rules[position]!;
@@ -162,36 +163,38 @@ function ruleResult(
   const named = `rule "${rule.ref.label}" (${rule.ref.index}) of ${from}`;
   const base = { layer: 'firewall' as const, policy: policy.ref, rule: rule.ref };
   if ('broken' in scope) {
-    return shadowed(policy, {
-      ...base,
-      outcome: 'deny',
-      reasonCode: 'firewall_rule_denied',
-      reason: `${named} has an unreadable egress list (${scope.broken}); a deny rule with a broken list gates every destination, including ${target}`,
-    });
+    return shadowed(
+      policy,
+      extend(base, {
+        outcome: 'deny' as const,
+        reasonCode: 'firewall_rule_denied' as const,
+        reason: `${named} has an unreadable egress list (${scope.broken}); a deny rule with a broken list gates every destination, including ${target}`,
+      }),
+    );
   }
   const matched = `${target} matches ${rule.verdict === 'deny' ? 'deny' : 'allow'} entry ${scope.hit.entry.text}${scope.hit.via}`;
   switch (rule.verdict) {
     case 'deny':
-      return shadowed(policy, {
-        ...base,
-        outcome: 'deny',
-        reasonCode: 'firewall_rule_denied',
-        reason: `${matched} of deny ${named}`,
-      });
+      return shadowed(
+        policy,
+        extend(base, {
+          outcome: 'deny' as const,
+          reasonCode: 'firewall_rule_denied' as const,
+          reason: `${matched} of deny ${named}`,
+        }),
+      );
     case 'allow':
-      return {
-        ...base,
-        outcome: 'allow',
-        reasonCode: 'firewall_rule_allowed',
+      return extend(base, {
+        outcome: 'allow' as const,
+        reasonCode: 'firewall_rule_allowed' as const,
         reason: `${matched} of allow ${named}`,
-      };
+      });
     case 'audit':
-      return {
-        ...base,
-        outcome: 'audit',
-        reasonCode: 'firewall_audit',
+      return extend(base, {
+        outcome: 'audit' as const,
+        reasonCode: 'firewall_audit' as const,
         reason: `${matched} of audit ${named}; let through and logged`,
-      };
+      });
   }
 }
 
@@ -204,13 +207,13 @@ function defaultResult(policy: CompiledFirewallPolicy, target: string, from: str
     deny: 'firewall_default_denied',
     audit: 'firewall_audit',
   };
-  return shadowed(policy, { ...base, outcome: verdict, reasonCode: code[verdict] });
+  return shadowed(policy, extend(base, { outcome: verdict, reasonCode: code[verdict] }));
 }
 
 /** Shadow mode downgrades a deny to an audit record; the engine prefixes `[shadow] would deny — `. */
 function shadowed(policy: CompiledFirewallPolicy, result: LayerResult): LayerResult {
   return policy.resource.shadow && result.outcome === 'deny'
-    ? { ...result, outcome: 'audit', shadow: true }
+    ? extend(result, { outcome: 'audit' as const, shadow: true })
     : result;
 }
 

@@ -7,6 +7,7 @@ import { findMatch, nameRuleWouldApply, type MatchHit, type MatchQuery } from '.
 import { isGuardedIp, isGuardedName } from '../compile/guarded-ranges';
 import type { Agent, DecisionNote, Destination, EgressRequest, LayerResult } from './types';
 import { describeTarget } from './describe';
+import { extend } from '../policy/extend';
 
 export interface GatewayOutcome {
   readonly results: readonly LayerResult[];
@@ -47,10 +48,9 @@ function selectGateway(snapshot: Snapshot, request: EgressRequest): Selection {
   if (listener !== undefined && !gateway.listeners.has(listener)) {
     return {
       kind: 'error',
-      result: {
-        ...deny('listener_unknown', `gateway ${gateway.ref.name} has no listener "${listener}"`),
+      result: extend(deny('listener_unknown', `gateway ${gateway.ref.name} has no listener "${listener}"`), {
         policy: gateway.ref,
-      },
+      }),
     };
   }
   return { kind: 'gateway', gateway };
@@ -122,7 +122,7 @@ export function evaluateGateway(
   const results: LayerResult[] = [];
   const notes: DecisionNote[] = [];
   const mark = (r: LayerResult): LayerResult =>
-    shadow && r.outcome === 'deny' ? { ...r, outcome: 'audit', shadow: true } : r;
+    shadow && r.outcome === 'deny' ? extend(r, { outcome: 'audit' as const, shadow: true }) : r;
 
   const allowHit = findMatch(gateway.allow, query);
 
@@ -150,7 +150,7 @@ export function evaluateGateway(
   // Layer 3: deny policies, then allow routes, then the default.
   const denyHit =
     findMatch(gateway.deny, query) ??
-    (dest.embeddedIpv4 ? findMatch(gateway.deny, { ...query, ip: dest.embeddedIpv4 }) : undefined);
+    (dest.embeddedIpv4 ? findMatch(gateway.deny, extend(query, { ip: dest.embeddedIpv4 })) : undefined);
   if (dest.names.length === 0 && nameRuleWouldApply(gateway.deny, query)) notes.push('no_name_binding');
 
   let denyResponse: GatewayOutcome['denyResponse'];

@@ -14,4 +14,6 @@ export interface LayerInput {
    * lists mixing names and CIDRs, seeds 002/004). Undefined: not resolved (or nothing to resolve).
    */
   readonly resolved?: readonly IpAddress[];
+  /** `describeTarget(dest)`, when the caller made it once for every layer. */
+  readonly target?: string;
 }

@@ -10,7 +10,7 @@
  * hostname with no name, an ipBlock with no address) does not hold; when that is all that kept a
  * rule from matching, the reason says so, so operators see the gap (PRODUCT.md §2).
  */
-import { encodeNames } from '../compile/mirrord-layer';
+import { encodeNames, policiesSelecting } from '../compile/mirrord-layer';
 import type {
   CompiledMirrordPolicy,
   CompiledMirrordRule,
@@ -22,7 +22,7 @@ import type { CidrBlock, IpAddress } from '../policy/values';
 import { describeTarget } from './describe';
 import type { LayerInput } from './layer';
 import { embeddedIpv4 } from '../policy/ip';
-import type { Agent, Destination, LayerResult, ReasonCode } from './types';
+import type { Destination, LayerResult, ReasonCode } from './types';
 
 type Missing = 'name' | 'address';
 type RuleOutcome = 'match' | 'miss' | Missing;
@@ -55,7 +55,7 @@ const NONE_LOADED: LayerResult = Object.freeze({
 export function evaluateMirrord(layer: MirrordLayer, input: LayerInput): LayerResult {
   if (layer.policies.length === 0) return NONE_LOADED;
   const { agent, dest } = input;
-  const selecting = layer.policies.filter((p) => selectsAgent(p, agent));
+  const selecting = policiesSelecting(layer, agent);
   if (selecting.length === 0) {
     return {
       layer: 'mirrord',
@@ -69,7 +69,7 @@ export function evaluateMirrord(layer: MirrordLayer, input: LayerInput): LayerRe
     names: () => (encoded ??= encodeNames(dest.names)),
     resolved: input.resolved,
   };
-  const target = describeTarget(dest);
+  const target = input.target ?? describeTarget(dest);
 
   let first: { policy: CompiledMirrordPolicy; verdict: PolicyVerdict } | undefined;
   for (const policy of selecting) {
@@ -113,15 +113,6 @@ function result(
     policy: policy.ref,
     rule: { index: verdict.rule, label: verdict.rule },
   };
-}
-
-/** Cluster policies select every agent; namespaced ones their namespace and its descendants. */
-export function selectsAgent(p: CompiledMirrordPolicy, agent: Agent): boolean {
-  if (p.namespace !== undefined && p.namespacePrefix !== undefined) {
-    if (agent.namespace !== p.namespace && !agent.namespace.startsWith(p.namespacePrefix)) return false;
-  }
-  if (p.selects !== undefined && !p.selects(agent.labels)) return false;
-  return p.targets === undefined || p.targets(agent.name);
 }
 
 function evaluatePolicy(p: CompiledMirrordPolicy, ev: Evidence): PolicyVerdict {

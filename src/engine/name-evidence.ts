@@ -8,6 +8,7 @@
  */
 import type { IpAddress } from '../policy/values';
 import type { DecisionNote, Destination } from './types';
+import { extend } from '../policy/extend';
 
 /** Names this agent resolved to an address, newest first; empty when none are live. */
 export type BindingLookup = (ip: IpAddress) => readonly string[];
@@ -22,9 +23,9 @@ export function applyBindings(dest: Destination, lookup: BindingLookup | undefin
   if (dest.hostEvidence === 'authority' || dest.hostEvidence === 'host-header') return { dest, notes: [] };
   const bound = lookup(dest.ip);
   if (bound.length === 0) return { dest, notes: [] };
-  const base = { ...dest, names: bound, host: bound[0]!, hostEvidence: 'dns-binding' as const };
+  const base = extend(dest, { names: bound, host: bound[0]!, hostEvidence: 'dns-binding' as const });
   if (dest.hostEvidence === 'sni' && dest.host !== undefined) {
-    if (bound.includes(dest.host)) return { dest: { ...base, host: dest.host }, notes: [] };
+    if (bound.includes(dest.host)) return { dest: extend(base, { host: dest.host }), notes: [] };
     return { dest: base, notes: ['sni_mismatch'] };
   }
   return { dest: base, notes: [] };

@@ -1,6 +1,7 @@
 import { request } from '../../test/support/policy';
 import { validateWith } from '../../test/support/validate-kinds';
-import { compileNamespaceLayer, type NamespaceLayer } from '../compile/namespace-layer';
+import { chainFor, compileNamespaceLayer, type NamespaceLayer } from '../compile/namespace-layer';
+import { namespace } from '../../test/support/namespaces';
 import { domainListKind } from '../policy/validate-domain-list';
 import { namespaceKind } from '../policy/validate-namespace';
 import { canonicalizeDestination } from './destination';
@@ -347,5 +348,31 @@ describe('evaluateGlobalBlock', () => {
     const base = input('cdn.example:443');
     const dest: Destination = { ...base.dest, names: ['cdn.example', 'evil-c2.example'] };
     expect(evaluateGlobalBlock(layer, { ...base, dest }).reasonCode).toBe('global_blocked');
+  });
+});
+
+describe('evaluateNamespaces when the first defining level decides', () => {
+  it('reads only the leaf when it narrows every level above, and gives the same answers', () => {
+    const narrowing = compileNamespaceLayer([
+      namespace('corp', ['**.example.com', 'api.vendor.io']),
+      namespace('corp/app', ['*.svc.example.com']),
+    ]);
+    expect(chainFor(narrowing, 'corp/app').leafDecides).toBe(true);
+    const at = (target: string) => evaluateNamespaces(narrowing, input(target, 'corp/app'));
+    expect(at('db.svc.example.com:443')).toMatchObject({ outcome: 'allow', reasonCode: 'namespace_allowed' });
+    expect(at('api.vendor.io:443')).toMatchObject({ outcome: 'deny', reasonCode: 'namespace_not_allowed' });
+  });
+
+  it('checks every level when a stored child is wider than its parent', () => {
+    // Validation refuses such a tree; a forced admin change can still store one.
+    const widening = compileNamespaceLayer([
+      namespace('corp', ['api.vendor.io']),
+      namespace('corp/app', ['api.vendor.io', 'api.other.io']),
+    ]);
+    expect(chainFor(widening, 'corp/app').leafDecides).toBe(false);
+    const result = evaluateNamespaces(widening, input('api.other.io:443', 'corp/app'));
+    expect(result).toMatchObject({ outcome: 'deny', reasonCode: 'namespace_not_allowed' });
+    expect(result.reason).toContain('namespace corp ');
+    expect(evaluateNamespaces(widening, input('api.vendor.io:443', 'corp/app')).outcome).toBe('allow');
   });
 });

@@ -24,11 +24,17 @@
  * is allowed when one name passes every level. A destination known only by address has no name to
  * compare, so it is denied here whenever this layer applies.
  */
-import { chainFor, type GlobalEntry, type NamespaceLayer } from '../compile/namespace-layer';
+import {
+  chainFor,
+  type CompiledNamespace,
+  type GlobalEntry,
+  type NamespaceLayer,
+} from '../compile/namespace-layer';
 import type { HostIndex } from '../compile/host-index';
 import { describeTarget } from './describe';
 import type { LayerInput } from './layer';
 import type { LayerResult, ReasonCode } from './types';
+import { extend } from '../policy/extend';
 
 /** Shared, so a snapshot without these resources costs nothing per request. */
 const NO_BLOCK_LIST: LayerResult = Object.freeze(abstain('global', 'no global block list is loaded'));
@@ -39,12 +45,12 @@ const NO_NAMESPACES: LayerResult = Object.freeze(
 export function evaluateGlobalBlock(layer: NamespaceLayer, input: LayerInput): LayerResult {
   const { dest } = input;
   if (layer.globalBlock.size === 0) return NO_BLOCK_LIST;
-  const target = describeTarget(dest);
+  const target = input.target ?? describeTarget(dest);
   if (dest.names.length === 0) {
     return abstain('global', `${target} has no host name to check against the global block list`);
   }
   for (const name of dest.names) {
-    const hit = firstOf(layer.globalBlock, name);
+    const hit = layer.globalBlock.first(name);
     if (hit === undefined) continue;
     return {
       layer: 'global',
@@ -62,25 +68,22 @@ export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): La
   if (!layer.hasNamespaces && layer.globalAllow.size === 0) return NO_NAMESPACES;
   const { dest, agent } = input;
   const { names } = dest;
-  const target = describeTarget(dest);
+  const target = input.target ?? describeTarget(dest);
   const chain = chainFor(layer, agent.namespace);
   const where = agent.namespace === '' ? 'the root namespace' : `namespace ${agent.namespace}`;
-  const note = chain.skipped.map((p) => `; namespace ${p} not defined; skipped`).join('');
   const deny = (
     reasonCode: ReasonCode,
     reason: string,
     extra: Pick<LayerResult, 'policy' | 'rule'> = {},
-  ): LayerResult => ({
-    layer: 'namespace',
-    outcome: 'deny',
-    reasonCode,
-    reason: `${reason}${note}`,
-    ...extra,
-  });
+  ): LayerResult =>
+    extend(
+      { layer: 'namespace' as const, outcome: 'deny' as const, reasonCode, reason: `${reason}${chain.note}` },
+      extra,
+    );
 
-  for (const level of chain.levels) {
+  for (const level of chain.blocking) {
     for (const name of names) {
-      const i = firstOf(level.blocked, name);
+      const i = level.blocked.first(name);
       if (i === undefined) continue;
       const pattern = level.resource.blockedDomains[i].text;
       return deny(
@@ -95,8 +98,8 @@ export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): La
   }
 
   const { defining } = chain;
-  const quarantined = defining.find((l) => l.quarantined);
-  if (quarantined !== undefined) {
+  if (chain.quarantined !== undefined) {
+    const quarantined = chain.quarantined;
     return deny(
       'namespace_quarantined',
       `namespace ${quarantined.resource.path} is quarantined (empty allowedDomains), so ${target} is denied to ${where}`,
@@ -114,23 +117,22 @@ export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): La
   }
 
   if (defining.length > 0) {
-    const passing = names.find((name) => defining.every((l) => l.allowed?.has(name) === true));
-    if (passing !== undefined) {
-      const leaf = defining[0];
-      const i = firstOf(leaf.allowed as HostIndex<number>, passing) ?? 0;
-      const pattern = leaf.resource.allowedDomains?.[i]?.text ?? passing;
-      const above = defining.slice(1).map((l) => l.resource.path);
-      const also = above.length === 0 ? '' : ` and its ancestors ${above.join(', ')}`;
+    const leaf = defining[0];
+    for (const name of names) {
+      const i = (leaf.allowed as HostIndex<number>).first(name);
+      if (i === undefined) continue;
+      if (!chain.leafDecides && firstFailing(defining, name) !== undefined) continue;
+      const pattern = leaf.resource.allowedDomains?.[i]?.text ?? name;
       return {
         layer: 'namespace',
         outcome: 'allow',
         reasonCode: 'namespace_allowed',
-        reason: `${target} allowed by namespace ${leaf.resource.path} (${pattern})${also}${note}`,
+        reason: `${target} allowed by namespace ${leaf.resource.path} (${pattern})${chain.ancestors}${chain.note}`,
         policy: leaf.ref,
         rule: { index: `spec.allowedDomains[${i}]`, label: pattern },
       };
     }
-    const failing = defining.find((l) => l.allowed?.has(names[0]) !== true) ?? defining[0];
+    const failing = firstFailing(defining, names[0]) ?? defining[0];
     return deny(
       'namespace_not_allowed',
       `${target} is not in the allowed domains of namespace ${failing.resource.path} (agent in ${where})`,
@@ -139,6 +141,12 @@ export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): La
   }
 
   return decideByGlobalAllow(layer, input, target, deny);
+}
+
+/** The first (leaf-most) level whose allowed domains do not cover `name`. */
+function firstFailing(defining: readonly CompiledNamespace[], name: string): CompiledNamespace | undefined {
+  for (const level of defining) if (level.allowed?.has(name) !== true) return level;
+  return undefined;
 }
 
 /** The root's default action (seed 003 step 4): the global allow list, else deny. */
@@ -187,15 +195,6 @@ function rootRule(layer: NamespaceLayer): Pick<LayerResult, 'policy' | 'rule'> {
   return list === undefined
     ? {}
     : { policy: list, rule: { index: 'spec.allow', label: 'global allow list' } };
-}
-
-function firstOf<T>(index: HostIndex<T>, name: string): T | undefined {
-  let found: T | undefined;
-  index.forEach(name, (value) => {
-    found = value;
-    return true;
-  });
-  return found;
 }
 
 function entryText(e: GlobalEntry): string {

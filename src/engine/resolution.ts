@@ -7,14 +7,14 @@
 import type { Snapshot } from '../compile/snapshot';
 import { firewallNeedsResolution, selectFirewallPolicy } from '../compile/firewall-layer';
 import { canonicalizeDestination } from './destination';
-import { selectsAgent } from './mirrord-layer';
+import { policiesSelecting } from '../compile/mirrord-layer';
 import type { Agent, EgressRequest } from './types';
 
 export function nameToResolve(snapshot: Snapshot, request: EgressRequest, agent: Agent): string | undefined {
   // Cheap tests first, so requests that cannot need a lookup are not parsed twice.
   const firewall =
     selectFirewallPolicy(snapshot.firewall, agent.firewallPolicy).policy?.hasAddressEntries === true;
-  const mirrord = snapshot.mirrord.policies.some((p) => p.blocksByAddress && selectsAgent(p, agent));
+  const mirrord = policiesSelecting(snapshot.mirrord, agent).some((p) => p.blocksByAddress);
   if (!firewall && !mirrord) return undefined;
   const canonical = canonicalizeDestination(request.destination);
   if (!canonical.ok || canonical.destination.ip !== undefined) return undefined;

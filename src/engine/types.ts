@@ -192,7 +192,7 @@ export interface Agent {
   /** Identified by a key or an mTLS principal (what `requireAuth` entries ask for). */
   readonly authenticated: boolean;
   /** Name of the EgressFirewallPolicy attached to the agent's key, if any. */
-  readonly firewallPolicy?: string;
+  readonly firewallPolicy?: string | undefined;
 }
 
 /** The caller nobody recognised: root namespace, no labels. */
@@ -202,4 +202,5 @@ export const ANONYMOUS_AGENT: Agent = Object.freeze({
   labels: Object.freeze({}),
   identifiedBy: 'anonymous',
   authenticated: false,
+  firewallPolicy: undefined,
 });

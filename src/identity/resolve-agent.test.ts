@@ -189,7 +189,7 @@ describe('resolveAgent', () => {
     });
     const research = resolveAgent(index, request({ auth: 'Bearer research-key' }));
     expect(research).toMatchObject({ namespace: 'research', labels: {} });
-    expect(research).not.toHaveProperty('firewallPolicy');
+    expect(research.firewallPolicy).toBeUndefined();
   });
 
   it('puts an unknown context name in the root namespace with no labels', () => {

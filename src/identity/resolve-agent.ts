@@ -43,7 +43,14 @@ export function resolveAgent(index: AgentIndex | undefined, request: EgressReque
   if (contextName !== undefined && contextName !== '') {
     const profile = index?.byContextName.get(contextName);
     if (profile === undefined) {
-      return { name: contextName, namespace: '', labels: {}, identifiedBy: 'context', authenticated: false };
+      return {
+        name: contextName,
+        namespace: '',
+        labels: {},
+        identifiedBy: 'context',
+        authenticated: false,
+        firewallPolicy: undefined,
+      };
     }
     const key = keyEvidence(index, request.proxyAuthorization);
     const vouched = byPrincipal === profile || (key.kind === 'agent' && key.profile === profile);
@@ -62,14 +69,14 @@ export function resolveAgent(index: AgentIndex | undefined, request: EgressReque
 }
 
 function agentOf(profile: AgentProfile, identifiedBy: Agent['identifiedBy'], authenticated: boolean): Agent {
-  const agent: Agent = {
+  return {
     name: profile.name,
     namespace: profile.namespace,
     labels: profile.labels,
     identifiedBy,
     authenticated,
+    firewallPolicy: profile.firewallPolicy,
   };
-  return profile.firewallPolicy === undefined ? agent : { ...agent, firewallPolicy: profile.firewallPolicy };
 }
 
 /** What `Proxy-Authorization` says: nothing, nothing usable, or a known agent's key. */
@@ -116,10 +123,12 @@ export function resolveAgentWith(
   overrides: { readonly labels?: Readonly<Record<string, string>>; readonly namespace?: string },
 ): Agent {
   const found = resolveAgent(index, request);
-  const labels = { ...found.labels, ...(overrides.labels ?? {}) };
   return {
-    ...found,
-    labels,
-    ...(overrides.namespace !== undefined ? { namespace: overrides.namespace } : {}),
+    name: found.name,
+    namespace: overrides.namespace ?? found.namespace,
+    labels: Object.assign({}, found.labels, overrides.labels),
+    identifiedBy: found.identifiedBy,
+    authenticated: found.authenticated,
+    firewallPolicy: found.firewallPolicy,
   };
 }

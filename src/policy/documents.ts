@@ -8,6 +8,7 @@
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import type { Document, Node as YamlNode, YAMLError } from 'yaml';
 import type { Issue } from './types';
+import { extend } from './extend';
 
 export type DocPath = readonly (string | number)[];
 
@@ -41,7 +42,7 @@ export function parseDocuments(file: string, text: string): { docs: RawDocument[
       severity,
     };
     const fix = fixFor(error, text);
-    issues.push(fix === undefined ? issue : { ...issue, fix });
+    issues.push(fix === undefined ? issue : extend(issue, { fix }));
   };
 
   if ('empty' in parsed) {

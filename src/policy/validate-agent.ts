@@ -30,6 +30,7 @@ import {
 import type { ValidationContext } from './validate-context';
 import { parsePath } from './validate-context';
 import type { KindValidator, ResourceWorld } from './validate-kind';
+import { extend } from './extend';
 
 /** Field names under which people paste the secret itself. */
 const RAW_SECRET_FIELDS = ['key', 'token', 'secret', 'apiKey', 'password'];
@@ -60,7 +61,7 @@ function validateAgent(ctx: ValidationContext, spec: unknown, meta: ResourceMeta
   rejectRawSecrets(ctx, fields, path);
 
   const namespacePath = readNamespacePath(ctx, fields, path);
-  const labels = { ...meta.labels, ...readLabels(ctx, fields, path) };
+  const labels = Object.assign({}, meta.labels, readLabels(ctx, fields, path));
   const firewallPolicy = readString(ctx, fields, 'firewallPolicy', path);
   if (firewallPolicy !== undefined && !isDnsSubdomain(firewallPolicy)) {
     ctx.error(
@@ -71,8 +72,8 @@ function validateAgent(ctx: ValidationContext, spec: unknown, meta: ResourceMeta
   }
   const recognise = readRecognise(ctx, fields['recognise'], [...path, 'recognise'], meta);
   if (recognise === undefined || ctx.errorCount > errors) return undefined;
-  const agent: EgressAgent = { kind: 'EgressAgent', meta, namespacePath, labels, ...recognise };
-  return firewallPolicy === undefined ? agent : { ...agent, firewallPolicy };
+  const agent: EgressAgent = extend({ kind: 'EgressAgent' as const, meta, namespacePath, labels }, recognise);
+  return firewallPolicy === undefined ? agent : extend(agent, { firewallPolicy });
 }
 
 type Recognise = Pick<EgressAgent, 'contextName' | 'principals' | 'keySha256' | 'sourceCIDRs'>;

@@ -8,6 +8,7 @@
 import type { DocPath, RawDocument } from './documents';
 import type { IssueCode } from './issues';
 import type { Issue } from './types';
+import { extend } from './extend';
 
 export interface ValidationContext {
   readonly doc: RawDocument;
@@ -36,7 +37,7 @@ export function createContext(doc: RawDocument): ValidationContext {
       message,
       severity,
     };
-    issues.push(fix === undefined ? issue : { ...issue, fix });
+    issues.push(fix === undefined ? issue : extend(issue, { fix }));
   };
   return {
     doc,

@@ -13,6 +13,7 @@ import { readObject, readString, readStringMap, typeName } from './validate-comm
 import type { ValidationContext } from './validate-context';
 import type { KindValidator, ResourceWorld } from './validate-kind';
 import { GATEWAY_API_VERSIONS, refText, validateRef } from './validate-refs';
+import { extend } from './extend';
 
 const DEFAULT_STATUS = 403;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -156,7 +157,7 @@ function fixFor(name: string): [] | [string] {
 
 /** The target route exists in the policy's namespace (policy attachment is namespace-local). */
 function checkTarget(policy: EgressDenyPolicy, world: ResourceWorld, ctx: ValidationContext): void {
-  const ref = { ...policy.targetRef, namespace: policy.targetRef.namespace ?? policy.meta.namespace };
+  const ref = extend(policy.targetRef, { namespace: policy.targetRef.namespace ?? policy.meta.namespace });
   if (world.isDeclared('EgressL4Route', ref.namespace, ref.name)) return;
   const others = world.names('EgressL4Route', ref.namespace);
   ctx.error(

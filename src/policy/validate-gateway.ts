@@ -13,6 +13,7 @@ import { isDnsSubdomain, readBoolean, readEnum, readList, readObject, readString
 import type { ValidationContext } from './validate-context';
 import type { KindValidator } from './validate-kind';
 import { GATEWAY_API_VERSIONS } from './validate-refs';
+import { extend } from './extend';
 
 const PROTOCOLS: readonly ListenerProtocol[] = ['TCP', 'TLS', 'HTTP', 'HTTPS', 'UDP'];
 const TLS_PROTOCOLS: readonly ListenerProtocol[] = ['TLS', 'HTTPS'];
@@ -91,11 +92,10 @@ function validateListener(ctx: ValidationContext, raw: unknown, path: DocPath): 
   if (name === undefined || protocol === undefined || ctx.errorCount > errors) return undefined;
 
   const listener: Listener = { name, protocol };
-  return {
-    ...listener,
-    ...(port === undefined ? {} : { port }),
-    ...(tlsMode === undefined ? {} : { tlsMode }),
-  };
+  return extend(
+    extend(listener, port === undefined ? {} : { port }),
+    tlsMode === undefined ? {} : { tlsMode },
+  );
 }
 
 function readListenerPort(ctx: ValidationContext, value: unknown, path: DocPath): number | undefined {

@@ -12,6 +12,7 @@ import type { ValidationContext } from './validate-context';
 import { parseCidrAt, readCidrBlock } from './validate-cidr-block';
 import { formatPath, parsePath } from './validate-context';
 import { validatePorts } from './validate-ports';
+import { extend } from './extend';
 
 export function validateMatch(ctx: ValidationContext, raw: unknown, path: DocPath): L4Match | undefined {
   const fields = readObject(ctx, raw, path, {
@@ -69,7 +70,7 @@ export function validateMatch(ctx: ValidationContext, raw: unknown, path: DocPat
     ports,
     protocol: protocol === 'UDP' ? 'udp' : 'tcp',
   };
-  return sourceAgents === undefined ? match : { ...match, sourceAgents };
+  return sourceAgents === undefined ? match : extend(match, { sourceAgents });
 }
 
 function hostPattern(ctx: ValidationContext, entry: unknown, path: DocPath): HostPattern[] {

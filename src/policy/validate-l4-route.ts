@@ -14,6 +14,7 @@ import { validateMatch } from './validate-l4-match';
 import type { ResolvedRef } from './validate-refs';
 import { GATEWAY_API_VERSIONS, refText, validateRef } from './validate-refs';
 import { didYouMean } from './suggest';
+import { extend } from './extend';
 
 export const l4RouteKind: KindValidator<EgressL4Route> = {
   kind: 'EgressL4Route',
@@ -87,7 +88,7 @@ function nonEmptyList(
 /** Every parent gateway exists, and every `sectionName` is one of its listeners. */
 function checkParents(route: EgressL4Route, world: ResourceWorld, ctx: ValidationContext): void {
   route.parentRefs.forEach((parent, index) => {
-    const ref: ResolvedRef = { ...parent, namespace: parent.namespace ?? route.meta.namespace };
+    const ref: ResolvedRef = extend(parent, { namespace: parent.namespace ?? route.meta.namespace });
     const path: DocPath = ['spec', 'parentRefs', index];
     if (world.isDeclared('EgressGateway', ref.namespace, ref.name)) {
       const gateway = world.find('EgressGateway', ref.namespace, ref.name) as EgressGateway | undefined;

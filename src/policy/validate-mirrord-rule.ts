@@ -14,6 +14,7 @@ import type { CidrBlock, Protocol } from './values';
 import { isFields, optionalFix, readEnum, readList, readObject, typeName } from './validate-common';
 import type { ValidationContext } from './validate-context';
 import { readCidrBlock } from './validate-cidr-block';
+import { extend } from './extend';
 
 export type RuleList = 'allow' | 'block';
 
@@ -49,11 +50,10 @@ export function validateMirrordRule(
   }
   if (ctx.errorCount > errors) return undefined;
   const rule: MirrordRule = { ports };
-  return {
-    ...rule,
-    ...(ipBlock === undefined ? {} : { ipBlock }),
-    ...(hostname === undefined ? {} : { hostname }),
-  };
+  return extend(
+    extend(rule, ipBlock === undefined ? {} : { ipBlock }),
+    hostname === undefined ? {} : { hostname },
+  );
 }
 
 /** `{cidr, except[]}` as in NetworkPolicy; every carve-out inside `cidr` and of its family. */

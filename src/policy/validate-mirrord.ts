@@ -18,6 +18,7 @@ import type { KindValidator } from './validate-kind';
 import type { RuleList } from './validate-mirrord-rule';
 import { validateMirrordRule } from './validate-mirrord-rule';
 import { validateSelector } from './validate-selector';
+import { extend } from './extend';
 
 export const MIRRORD_API_VERSION = `${MIRRORD_GROUP}/v1alpha`;
 const API_VERSIONS: readonly string[] = [NATIVE_API_VERSION, MIRRORD_API_VERSION];
@@ -82,12 +83,11 @@ function validateMirrord(
       'add `network.outgoing.allow` or `network.outgoing.block` rules',
     );
   }
-  const resource: MirrordPolicy = { kind, meta: scopedMeta(ctx, meta, kind), ...rules };
-  return {
-    ...resource,
-    ...(selector === undefined ? {} : { selector }),
-    ...(targetPath === undefined ? {} : { targetPath }),
-  };
+  const resource: MirrordPolicy = extend({ kind, meta: scopedMeta(ctx, meta, kind) }, rules);
+  return extend(
+    extend(resource, selector === undefined ? {} : { selector }),
+    targetPath === undefined ? {} : { targetPath },
+  );
 }
 
 function warnIgnored(
@@ -121,7 +121,7 @@ function scopedMeta(ctx: ValidationContext, meta: ResourceMeta, kind: MirrordKin
       'remove `metadata.namespace`, or use a MirrordPolicy to limit it to one namespace',
     );
   }
-  return { ...meta, namespace: '' };
+  return extend(meta, { namespace: '' });
 }
 
 function readSelector(ctx: ValidationContext, raw: unknown, path: DocPath): MirrordPolicy['selector'] {

@@ -25,6 +25,7 @@ import type { Fields } from './validate-common';
 import type { ValidationContext } from './validate-context';
 import { aliasKey, readDomain, specKey, warnRepeats } from './validate-domains';
 import type { KindValidator, ResourceWorld } from './validate-kind';
+import { extend } from './extend';
 
 const KIND = 'EgressNamespace';
 
@@ -67,7 +68,7 @@ function validateNamespace(
     );
   }
   const base = { kind: KIND, meta, path: nsPath, description, blockedDomains } as const;
-  return allowedDomains === undefined ? base : { ...base, allowedDomains };
+  return allowedDomains === undefined ? base : extend(base, { allowedDomains });
 }
 
 /** `spec.path`, or `metadata.name` when it is a valid one-level path. */

@@ -7,6 +7,7 @@ import type { ResourceMeta, RouteRef } from './types';
 import { CLRK_GROUP, NATIVE_API_VERSION, NATIVE_GROUP } from './types';
 import { isDnsLabel, isDnsSubdomain, readObject, readString } from './validate-common';
 import type { ValidationContext } from './validate-context';
+import { extend } from './extend';
 
 export const CLRK_API_VERSION = `${CLRK_GROUP}/v1alpha1`;
 
@@ -85,7 +86,7 @@ export function validateRef(
   }
   if (name === undefined || ctx.errorCount > errors) return undefined;
   const ref = { group, kind, name, namespace };
-  return sectionName === undefined ? ref : { ...ref, sectionName };
+  return sectionName === undefined ? ref : extend(ref, { sectionName });
 }
 
 /** `default/prod-agents`, as messages name resources. */

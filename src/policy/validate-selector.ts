@@ -61,13 +61,12 @@ function validateMatchLabels(raw: unknown, path: string, problems: SelectorProbl
     const at = join(path, key);
     checkKey(key, at, problems);
     if (typeof value !== 'string') {
-      problems.push({
-        path: at,
-        message: `label value must be a string, got ${describe(value)}`,
-        ...(typeof value === 'number' || typeof value === 'boolean'
-          ? { fix: `quote it: ${key}: "${String(value)}"` }
-          : {}),
-      });
+      const message = `label value must be a string, got ${describe(value)}`;
+      problems.push(
+        typeof value === 'number' || typeof value === 'boolean'
+          ? { path: at, message, fix: `quote it: ${key}: "${String(value)}"` }
+          : { path: at, message },
+      );
       continue;
     }
     checkValue(value, at, problems);

@@ -16,6 +16,7 @@ import { createContext } from './validate-context';
 import type { KindValidator, ResourceWorld } from './validate-kind';
 import { validateMetadata } from './validate-metadata';
 import { API_VERSIONS, KINDS, kindsFor } from './validate-registry';
+import { extend } from './extend';
 
 export { formatIssue } from './issues';
 
@@ -89,13 +90,10 @@ function checkDocument(doc: RawDocument): Checked {
     resource = validator.validate(ctx, fields['spec'], meta);
   }
   const key = identified ? keyOf(validator.kind, meta.namespace, meta.name) : undefined;
-  return {
-    ctx,
-    validator,
-    meta,
-    ...(resource === undefined ? {} : { resource }),
-    ...(key === undefined ? {} : { key }),
-  };
+  return extend(
+    extend({ ctx, validator, meta }, resource === undefined ? {} : { resource }),
+    key === undefined ? {} : { key },
+  );
 }
 
 function checkKind(

@@ -9,6 +9,7 @@
 import type { Decision, EgressRequest } from '../engine/types';
 import type { DecisionMessage } from '../telemetry/decision-channel';
 import type { EventRecord } from './event-store';
+import { extend } from '../policy/extend';
 
 export const DECISION_EVENT_TYPES = {
   deny: 'proxy_domain_denied',
@@ -52,14 +53,8 @@ export function decisionEvent(m: DecisionMessage, timeMs: number): EventRecord {
     snapshot_version: d.snapshotVersion,
     duration_ms: Math.round(m.durationMs * 1000) / 1000,
   };
-  return {
-    type: DECISION_EVENT_TYPES[verdict],
-    timeMs,
-    verdict,
-    agent: d.agent.name,
-    ...(host === undefined ? {} : { host }),
-    data,
-  };
+  const event = { type: DECISION_EVENT_TYPES[verdict], timeMs, verdict, agent: d.agent.name };
+  return extend(event, host === undefined ? { data } : { host, data });
 }
 
 /**
