@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [decide|check|layers|dns|telemetry] [--sizes 10,1000,…] [--ms N] [--node-flags=…]`: runs benchmarks
+ * `npm run bench -- [decide|check|layers|dns|telemetry|encode] [--sizes 10,1000,…] [--ms N] [--node-flags=…]`: runs benchmarks
  * and prints Markdown tables for BENCHMARKS.md. Run with `node --expose-gc` for meaningful heap
  * figures (the npm script does).
  */
@@ -10,6 +10,7 @@ import { runCheckLoadBench } from './check-load.bench';
 import { runLayersBench } from './layers.bench';
 import { runDnsBench } from './dns.bench';
 import { runTelemetryBench } from './telemetry.bench';
+import { runEncodeBench } from './encode.bench';
 
 function table(rows: readonly Record<string, unknown>[]): string {
   if (rows.length === 0) return '(no rows)';
@@ -49,8 +50,11 @@ async function main(): Promise<void> {
     } else if (name === 'telemetry') {
       const rows = await runTelemetryBench();
       console.log(`\n## telemetry\n\n${table(rows as unknown as Record<string, unknown>[])}`);
+    } else if (name === 'encode') {
+      const rows = runEncodeBench();
+      console.log(`\n## encode\n\n${table(rows as unknown as Record<string, unknown>[])}`);
     } else {
-      throw new Error(`unknown benchmark "${name}" (known: decide, check, layers, dns, telemetry)`);
+      throw new Error(`unknown benchmark "${name}" (known: decide, check, layers, dns, telemetry, encode)`);
     }
   }
 }

@@ -4,6 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { HealthService } from './health';
+import { encodeCheckResponse } from './authz/check-response-codec';
 import type { CheckRequest, CheckResponse, ProcessingRequest, ProcessingResponse } from './protos';
 import {
   authorizationServiceDefinition,
@@ -81,6 +82,9 @@ export function createGrpcServer(parts: GrpcServerParts): GrpcServer {
  * grpc-js answers bytes it cannot decode with its own INTERNAL error, which Envoy treats through
  * `failure_mode_allow` rather than as a denial (envoy-contract.md §0 item 2). Decoding failures
  * become an empty CheckRequest instead, which the handler denies as `invalid_request`.
+ *
+ * Answers are encoded by the hand-written `encodeCheckResponse`, which avoids protobufjs's
+ * per-answer cost and hands anything outside its schema back to protobufjs.
  */
 function tolerantCheckDefinition(): grpc.ServiceDefinition {
   const check = authorizationServiceDefinition.Check!;
@@ -95,6 +99,7 @@ function tolerantCheckDefinition(): grpc.ServiceDefinition {
           return {};
         }
       },
+      responseSerialize: encodeCheckResponse,
     },
   };
 }
