@@ -8,7 +8,7 @@ import { request, snapshotFromYaml } from '../../test/support/policy';
 import { openAdminDatabase } from './database';
 import { createEventRecorder } from './event-recorder';
 import { createInlineEventSink, createWorkerEventSink, type EventSink } from './event-sink';
-import { createEventStore } from './event-store';
+import { createEventStore, eventRow } from './event-store';
 
 const snapshot = snapshotFromYaml(`
 apiVersion: egress.portcullis.dev/v1alpha1
@@ -128,6 +128,22 @@ describe('createEventRecorder()', () => {
     await t.close();
   });
 
+  it('makes the record within the turn, so it does not keep the decision until the batch', async () => {
+    const t = setup(100);
+    const m = message(7);
+    t.recorder.enqueue(m);
+    await new Promise((r) => setImmediate(r));
+    // What the record says was fixed when the turn ended; the decision is no longer read.
+    (m.decision as { reason: string }).reason = 'changed after the turn';
+    expect(t.store.count()).toBe(0);
+    t.recorder.flush();
+    await t.recorder.flushed();
+    const [stored] = t.store.query({ limit: 1 });
+    expect(stored?.['decision_id']).toBe('d-7');
+    expect(stored?.['reason']).not.toBe('changed after the turn');
+    await t.close();
+  });
+
   it('subscribes to the decision channel, and writes what is left on close', async () => {
     const t = setup(100);
     t.recorder.subscribe();
@@ -160,8 +176,8 @@ describe('createWorkerEventSink()', () => {
     const sink = createWorkerEventSink(db.file);
     try {
       await sink.write([
-        { type: 'a', timeMs: 1, data: { n: 1 } },
-        { type: 'b', timeMs: 5, verdict: 'deny', agent: 'x', host: 'h.example', data: { n: 2 } },
+        eventRow({ type: 'a', timeMs: 1, data: { n: 1 } }),
+        eventRow({ type: 'b', timeMs: 5, verdict: 'deny', agent: 'x', host: 'h.example', data: { n: 2 } }),
       ]);
       const store = createEventStore(db.events);
       expect(store.query({ verdict: 'deny', limit: 10 })).toEqual([

@@ -1,8 +1,12 @@
 /**
  * Gets decision events into the log without slowing decisions: the decision channel subscriber
- * only appends the message to a bounded in-memory queue; a timer (every `flushMs`, or as soon as
- * `batchSize` are waiting) turns them into records and hands them to the sink in batches, which
- * writes each batch in one transaction (on a worker thread for a database on disk).
+ * only appends the message to a bounded in-memory queue. Once per event-loop turn, after the
+ * answers have gone out, the turn's messages become rows (the record serialized, see `EventRow`),
+ * so decisions and requests are not kept alive for the batch: held until a batch, 10,000 a second
+ * of them outlived the young generation and old-generation GC cost more than the writes
+ * (BENCHMARKS.md, end-to-end Check). A timer (every `flushMs`, or as soon as `batchSize` rows are
+ * waiting) hands rows to the sink in batches, which writes each batch in one transaction (on a
+ * worker thread for a database on disk).
  *
  * The bound counts records queued and records handed over but not yet written. Beyond it a message
  * is dropped and counted; the next flush writes an `events_dropped` record with the count, and the
@@ -12,7 +16,7 @@
 import { subscribeDecisions, type DecisionMessage } from '../telemetry/decision-channel';
 import { decisionEvent } from './decision-event';
 import type { EventSink } from './event-sink';
-import type { EventRecord } from './event-store';
+import { eventRow, type EventRow } from './event-store';
 
 export interface EventRecorderOptions {
   readonly sink: EventSink;
@@ -59,13 +63,15 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   const { sink, queueSize, retentionDays } = options;
   const batchSize = options.batchSize ?? 500;
   const now = options.now ?? Date.now;
-  const queue: { message: DecisionMessage; at: number }[] = [];
+  /** This turn's decisions, made into rows by `compact` before the turn ends. */
+  const pending: { message: DecisionMessage; at: number }[] = [];
+  const rows: EventRow[] = [];
+  let compacting: NodeJS.Immediate | undefined;
   const writing = new Set<Promise<void>>();
   let inFlight = 0;
   let droppedSinceFlush = 0;
   let written = 0;
   let dropped = 0;
-  let scheduled: NodeJS.Immediate | undefined;
   let unsubscribe: (() => void) | undefined;
   let closing: Promise<void> | undefined;
 
@@ -76,53 +82,74 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
     options.onDropped?.(count);
   };
 
-  function send(records: EventRecord[]): void {
-    inFlight += records.length;
-    const done: Promise<void> = sink.write(records).then(
+  function send(batch: EventRow[]): void {
+    inFlight += batch.length;
+    const done: Promise<void> = sink.write(batch).then(
       () => {
-        written += records.length;
-        options.onWritten?.(records.length);
+        written += batch.length;
+        options.onWritten?.(batch.length);
       },
       (err: unknown) => {
-        drop(records.length);
+        drop(batch.length);
         report(err);
       },
     );
     const tracked = done.finally(() => {
-      inFlight -= records.length;
+      inFlight -= batch.length;
       writing.delete(tracked);
     });
     writing.add(tracked);
   }
 
+  /** The turn's messages into rows; a full batch goes to the sink at once. */
+  function compact(): void {
+    makeRows();
+    if (rows.length >= batchSize) flush();
+  }
+
+  function makeRows(): void {
+    if (compacting !== undefined) clearImmediate(compacting);
+    compacting = undefined;
+    for (const { message, at } of pending) {
+      try {
+        rows.push(eventRow(decisionEvent(message, at)));
+      } catch (err) {
+        drop(1);
+        report(err);
+      }
+    }
+    pending.length = 0;
+  }
+
   function flush(): number {
-    if (scheduled !== undefined) clearImmediate(scheduled);
-    scheduled = undefined;
+    makeRows();
     let total = 0;
-    while (queue.length > 0 || droppedSinceFlush > 0) {
-      const records: EventRecord[] = queue.splice(0, batchSize).map((q) => decisionEvent(q.message, q.at));
+    while (rows.length > 0 || droppedSinceFlush > 0) {
+      const batch = rows.splice(0, batchSize);
       if (droppedSinceFlush > 0) {
-        records.push({
-          type: 'events_dropped',
-          timeMs: now(),
-          data: { dropped: droppedSinceFlush, queue_size: queueSize },
-        });
+        batch.push(
+          eventRow({
+            type: 'events_dropped',
+            timeMs: now(),
+            data: { dropped: droppedSinceFlush, queue_size: queueSize },
+          }),
+        );
         droppedSinceFlush = 0;
       }
-      send(records);
-      total += records.length;
+      send(batch);
+      total += batch.length;
     }
     return total;
   }
 
   function enqueue(message: DecisionMessage): void {
     if (closing !== undefined) return;
-    if (queue.length + inFlight >= queueSize) {
+    if (pending.length + rows.length + inFlight >= queueSize) {
       drop(1);
       return;
     }
-    queue.push({ message, at: now() });
-    if (queue.length >= batchSize && scheduled === undefined) scheduled = setImmediate(flush);
+    pending.push({ message, at: now() });
+    compacting ??= setImmediate(compact);
   }
 
   async function prune(): Promise<number> {
@@ -162,7 +189,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
     flush,
     flushed,
     prune,
-    status: () => ({ queueDepth: queue.length + inFlight, queueSize, written, dropped }),
+    status: () => ({ queueDepth: pending.length + rows.length + inFlight, queueSize, written, dropped }),
     close() {
       closing ??= (async () => {
         unsubscribe?.();

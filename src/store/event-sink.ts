@@ -9,10 +9,10 @@
  * `dist/` and under Jest's TypeScript transform.
  */
 import { Worker } from 'node:worker_threads';
-import type { EventRecord, EventStore } from './event-store';
+import type { EventRow, EventStore } from './event-store';
 
 export interface EventSink {
-  write(records: readonly EventRecord[]): Promise<void>;
+  write(rows: readonly EventRow[]): Promise<void>;
   /** Deletes up to `max` events older than `beforeMs`; resolves to how many went. */
   prune(beforeMs: number, max: number): Promise<number>;
   close(): Promise<void>;
@@ -20,7 +20,7 @@ export interface EventSink {
 
 export function createInlineEventSink(store: EventStore): EventSink {
   return {
-    write: async (records) => store.insert(records),
+    write: async (rows) => store.insertRows(rows),
     prune: async (beforeMs, max) => store.prune(beforeMs, max),
     close: async () => undefined,
   };
@@ -36,7 +36,7 @@ db.pragma('busy_timeout = 5000');
 const insert = db.prepare('INSERT INTO events (time_ms, type, verdict, agent, host, record) VALUES (?, ?, ?, ?, ?, ?)');
 const prune = db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? ORDER BY id LIMIT ?)');
 const write = db.transaction((rows) => {
-  for (const r of rows) insert.run(r[0], r[1], r[2], r[3], r[4], JSON.stringify(r[5]));
+  for (const r of rows) insert.run(r[0], r[1], r[2], r[3], r[4], r[5]);
 });
 parentPort.on('message', (m) => {
   try {
@@ -52,7 +52,6 @@ parentPort.on('message', (m) => {
 `;
 
 type Reply = { id: number; ok: true; n: number } | { id: number; ok: false; error: string };
-type Row = [number, string, string | null, string | null, string | null, Readonly<Record<string, unknown>>];
 
 export function createWorkerEventSink(file: string): EventSink {
   const worker = new Worker(WORKER_SOURCE, {
@@ -85,15 +84,7 @@ export function createWorkerEventSink(file: string): EventSink {
   let closed: Promise<void> | undefined;
 
   return {
-    async write(records) {
-      const rows: Row[] = records.map((r) => [
-        r.timeMs,
-        r.type,
-        r.verdict ?? null,
-        r.agent ?? null,
-        r.host ?? null,
-        r.data,
-      ]);
+    async write(rows) {
       await send({ op: 'write', rows });
     },
     prune: (before, max) => send({ op: 'prune', before, max }),

@@ -15,6 +15,24 @@ export interface EventRecord {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * A record as the table stores it: the filtered columns, then the record serialized. The recorder
+ * makes rows as decisions arrive, so what waits for the next batch is one string and a few scalars,
+ * not the decision and request it came from.
+ */
+export type EventRow = readonly [
+  timeMs: number,
+  type: string,
+  verdict: string | null,
+  agent: string | null,
+  host: string | null,
+  record: string,
+];
+
+export function eventRow(e: EventRecord): EventRow {
+  return [e.timeMs, e.type, e.verdict ?? null, e.agent ?? null, e.host ?? null, JSON.stringify(e.data)];
+}
+
 export interface EventQuery {
   readonly fromMs?: number;
   readonly toMs?: number;
@@ -37,6 +55,8 @@ export interface StoredEvent {
 export interface EventStore {
   /** Writes a batch in one transaction. */
   insert(records: readonly EventRecord[]): void;
+  /** Writes a batch of rows made by `eventRow` in one transaction. */
+  insertRows(rows: readonly EventRow[]): void;
   /** Newest first. */
   query(q: EventQuery): StoredEvent[];
   /** Deletes up to `max` events older than `beforeMs`; returns how many went. */
@@ -49,14 +69,17 @@ export function insertEventStatement(db: Database.Database): (e: EventRecord) =>
     'INSERT INTO events (time_ms, type, verdict, agent, host, record) VALUES (?, ?, ?, ?, ?, ?)',
   );
   return (e) => {
-    insert.run(e.timeMs, e.type, e.verdict ?? null, e.agent ?? null, e.host ?? null, JSON.stringify(e.data));
+    const row = eventRow(e);
+    insert.run(row[0], row[1], row[2], row[3], row[4], row[5]);
   };
 }
 
 export function createEventStore(db: Database.Database): EventStore {
-  const insertOne = insertEventStatement(db);
-  const insertMany = db.transaction((records: readonly EventRecord[]) => {
-    for (const r of records) insertOne(r);
+  const insertRow = db.prepare<[number, string, string | null, string | null, string | null, string]>(
+    'INSERT INTO events (time_ms, type, verdict, agent, host, record) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const insertMany = db.transaction((rows: readonly EventRow[]) => {
+    for (const r of rows) insertRow.run(r[0], r[1], r[2], r[3], r[4], r[5]);
   });
   const prune = db.prepare<[number, number]>(
     'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? ORDER BY id LIMIT ?)',
@@ -64,7 +87,10 @@ export function createEventStore(db: Database.Database): EventStore {
   const count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM events');
   return {
     insert: (records) => {
-      if (records.length > 0) insertMany(records);
+      if (records.length > 0) insertMany(records.map(eventRow));
+    },
+    insertRows: (rows) => {
+      if (rows.length > 0) insertMany(rows);
     },
     query(q) {
       const where: string[] = [];
