@@ -46,7 +46,7 @@ VOLUME /var/lib/portcullis
 USER 10001:10001
 # 9191 gRPC (ext_authz, ext_proc, health) · 8443 admin API and console · 5353 DNS (UDP and TCP)
 EXPOSE 9191 8443 5353/udp 5353/tcp
-ENTRYPOINT ["node", "dist/src/cli/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=32", "dist/src/cli/main.js"]
 # Policies are mounted at /etc/portcullis/policies (a file or a directory tree, reloaded on change).
 # The admin server listens on the container's loopback unless --admin-address 0.0.0.0 is added.
 CMD ["serve", "--policy", "/etc/portcullis/policies", "--grpc-address", "0.0.0.0"]

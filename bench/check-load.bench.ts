@@ -29,6 +29,7 @@ import * as grpc from '@grpc/grpc-js';
 import { AUTHORIZATION_SERVICE, authorizationServiceDefinition } from '../src/grpc/protos';
 import type { CheckRequest, CheckResponse } from '../src/grpc/protos';
 import { connectRequest } from '../test/support/envoy-client';
+import { NODE_FLAGS } from '../src/cli/node-flags';
 
 const LOOPBACK = '127.0.0.1';
 const CHECK_PATH = `/${AUTHORIZATION_SERVICE}/Check`;
@@ -57,7 +58,7 @@ export interface CheckLoadOptions {
    * few multiplexed connections Envoy keeps open.
    */
   readonly ratePerConnection?: number;
-  /** V8/Node flags for both server processes, e.g. `--max-semi-space-size=32`. */
+  /** V8/Node flags for both server processes; default: the flags Portcullis ships with (NODE_FLAGS). */
   readonly nodeFlags?: readonly string[];
   readonly progress?: (line: string) => void;
 }
@@ -657,7 +658,7 @@ export async function runCheckLoadBench(options: CheckLoadOptions = {}): Promise
     { clients: 4, streams: 100 },
   ];
   const ratePerConnection = options.ratePerConnection ?? 1000;
-  const nodeFlags = options.nodeFlags ?? [];
+  const nodeFlags = options.nodeFlags ?? NODE_FLAGS;
   const progress = options.progress ?? ((line: string) => console.error(line));
   const version = h2loadVersion();
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
 /**
  * The `portcullis` command. Composition root: the only place that wires sources, engine, adapters
  * and telemetry together (STYLE.md layout).
