@@ -282,7 +282,7 @@ describe('createCidrIndex: differential against BlockList and a linear scan', ()
     expect([replay, hits > 4000 && hits < 18_000]).toEqual([replay, true]);
   });
 
-  it('forEach() agrees with a linear scan using cidrContainsIp', () => {
+  it('forEach() and first() agree with a linear scan using cidrContainsIp', () => {
     for (let i = 0; i < 4000; i++) {
       const q = queries[i] as IpAddress;
       const got: string[] = [];
@@ -292,6 +292,16 @@ describe('createCidrIndex: differential against BlockList and a linear scan', ()
         lastLength = prefixLength;
         got.push(`${value}@${prefixLength}`);
       });
+      let firstVisited: unknown;
+      index.forEach(q, (value) => {
+        firstVisited = value;
+        return true;
+      });
+      if (index.first(q) !== firstVisited) {
+        throw new Error(
+          `${replay}: ${q.text}: first() = ${String(index.first(q))}, forEach visited ${String(firstVisited)} first`,
+        );
+      }
       const want = entries
         .filter((e) => cidrContainsIp(e.cidr, q))
         .map((e) => `${e.value}@${e.cidr.prefixLength}`);

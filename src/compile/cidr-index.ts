@@ -22,6 +22,8 @@ export interface CidrIndex<T> {
    * insertion order. Returning `true` from `fn` stops the walk.
    */
   forEach(ip: IpAddress, fn: (value: T, prefixLength: number) => boolean | void): void;
+  /** The first value `forEach` would visit, without a callback to allocate. */
+  first(ip: IpAddress): T | undefined;
 }
 
 export interface CidrIndexBuilder<T> {
@@ -79,14 +81,32 @@ function createIndex<T>(t4: CidrTrie<T>, t6: CidrTrie<T>, size: number): CidrInd
         findV6(t6, w[0], w[1], w[2], w[3], fn);
       }
     },
+    first(ip: IpAddress): T | undefined {
+      const found =
+        ip.family === 4
+          ? findV4(t4, ip.value >>> 0, FIRST)
+          : findV6(t6, ip.words[0], ip.words[1], ip.words[2], ip.words[3], FIRST);
+      if (!found) return undefined;
+      const value = firstValue as T;
+      firstValue = undefined;
+      return value;
+    },
   });
 }
 
-type Visitor<T> = ((value: T, prefixLength: number) => boolean | void) | null;
+type Visitor<T> = ((value: T, prefixLength: number) => boolean | void) | null | typeof FIRST;
+
+/** The visitor `first` passes: the walk stops at the first value and leaves it in `firstValue`. */
+const FIRST = Symbol('first');
+let firstValue: unknown;
 
 /** Without `fn`, answers that the group has values; with it, whether `fn` stopped the walk. */
 function visit<T>(t: CidrTrie<T>, group: number, len: number, fn: Visitor<T>): boolean {
   if (fn === null) return true;
+  if (fn === FIRST) {
+    firstValue = t.values[t.groupStart[group]!];
+    return true;
+  }
   const end = t.groupStart[group + 1];
   for (let v = t.groupStart[group]; v < end; v++) {
     if (fn(t.values[v], len) === true) return true;

@@ -17,6 +17,7 @@ import { evaluateFirewall } from './firewall-layer';
 import { evaluateGlobalBlock, evaluateNamespaces } from './namespace-layer';
 import { describeTarget } from './describe';
 import { applyBindings, type BindingLookup } from './name-evidence';
+import { layerResult, type LayerInput } from './layer';
 import type {
   Agent,
   Decision,
@@ -42,11 +43,9 @@ export interface DecideContext {
 }
 
 /** The destination parsed; it is in `Decision.destination`, so the trace entry can be shared. */
-const SANITY_PASSED: LayerResult = Object.freeze({
-  layer: 'sanity',
-  outcome: 'abstain',
-  reason: 'destination parsed and canonicalised',
-});
+const SANITY_PASSED: LayerResult = Object.freeze(
+  layerResult('sanity', 'abstain', undefined, 'destination parsed and canonicalised'),
+);
 
 const ALLOWED: DenyHttpResponse = Object.freeze({ status: 200, body: '', headers: Object.freeze({}) });
 
@@ -71,24 +70,31 @@ export function decide(
   }
   const evidence = applyBindings(canonical.destination, context.bindings);
   const dest = evidence.dest;
-  const trace: LayerResult[] = [SANITY_PASSED];
-  const notes: DecisionNote[] = [...evidence.notes];
-
   const target = describeTarget(dest);
-  const input = context.resolved
-    ? { request, dest, agent, resolved: context.resolved, target }
-    : { request, dest, agent, target };
+  const input: LayerInput = {
+    request,
+    dest,
+    agent,
+    resolved: context.resolved,
+    target,
+  };
   // Layers in PRODUCT.md §2 order. All are evaluated, so the trace explains every layer, not
   // just the one that decided; `combine` takes the first deny.
-  const gateway = evaluateGateway(snapshot, request, dest, agent);
+  const gateway = evaluateGateway(snapshot, request, dest, agent, target);
+  const trace: LayerResult[] = [SANITY_PASSED];
   for (const r of gateway.results) if (r.layer === 'ssrf') trace.push(r);
   trace.push(evaluateGlobalBlock(snapshot.namespaces, input));
   for (const r of gateway.results) if (r.layer !== 'ssrf') trace.push(r);
-  notes.push(...gateway.notes);
   trace.push(evaluateMirrord(snapshot.mirrord, input));
   trace.push(evaluateFirewall(snapshot.firewall, input));
   trace.push(evaluateNamespaces(snapshot.namespaces, input));
 
+  const notes =
+    gateway.notes.length === 0
+      ? evidence.notes
+      : evidence.notes.length === 0
+        ? gateway.notes
+        : [...evidence.notes, ...gateway.notes];
   return combine(base, dest, trace, notes, gateway.denyResponse);
 }
 
@@ -151,7 +157,7 @@ function denied(
   notes: readonly DecisionNote[],
   destination?: Destination,
 ): Decision {
-  const result: LayerResult = { layer, outcome: 'deny', reasonCode, reason };
+  const result = layerResult(layer, 'deny', reasonCode, reason);
   return make(
     base,
     'deny',

@@ -32,9 +32,8 @@ import { selectFirewallPolicy, type FirewallSelection } from '../compile/firewal
 import type { FirewallEntry } from '../policy/types';
 import type { IpAddress } from '../policy/values';
 import { describeTarget } from './describe';
-import type { LayerInput } from './layer';
+import { layerResult, shadowOf, type LayerInput } from './layer';
 import type { Destination, LayerResult, ReasonCode } from './types';
-import { extend } from '../policy/extend';
 
 type Strength = 1 | 2 | 3;
 const RESOLVED: Strength = 1;
@@ -51,11 +50,9 @@ interface ListHit {
 type Scope = { readonly hit: ListHit } | { readonly broken: string };
 
 /** Shared, so a snapshot without firewall policies costs nothing per request. */
-const NONE_LOADED: LayerResult = Object.freeze({
-  layer: 'firewall',
-  outcome: 'abstain',
-  reason: 'no firewall policy is loaded',
-});
+const NONE_LOADED: LayerResult = Object.freeze(
+  layerResult('firewall', 'abstain', undefined, 'no firewall policy is loaded'),
+);
 
 export function evaluateFirewall(layer: FirewallLayer, input: LayerInput): LayerResult {
   if (layer.size === 0) return NONE_LOADED;
@@ -63,17 +60,20 @@ export function evaluateFirewall(layer: FirewallLayer, input: LayerInput): Layer
   const selection = selectFirewallPolicy(layer, requested);
   const gap = attachmentGap(layer, requested, input.agent.name);
   if (selection.policy === undefined) {
-    return {
-      layer: 'firewall',
-      outcome: 'abstain',
-      reason: `no firewall policy applies: ${gap ?? `agent ${input.agent.name} names none`} and there is no workspace default`,
-    };
+    return layerResult(
+      'firewall',
+      'abstain',
+      undefined,
+      `no firewall policy applies: ${gap ?? `agent ${input.agent.name} names none`} and there is no workspace default`,
+    );
   }
   const policy = selection.policy;
   const target = input.target ?? describeTarget(input.dest);
   const from = `firewall policy ${policy.ref.namespace}/${policy.ref.name}${attachment(selection, gap)}`;
-  for (const position of candidates(policy, input.dest, input.resolved)) {
-    const rule = policy.rules[position]!;
+  const positions = candidates(policy, input.dest, input.resolved);
+  for (let i = 0; i < positions.length; i++) {
+    if (i > 0 && positions[i] === positions[i - 1]) continue;
+    const rule = policy.rules[positions[i]!]!;
     const scope = inScope(rule, input.dest, input.resolved);
     if (scope !== undefined) return ruleResult(policy, rule, scope, target, from);
   }
@@ -82,20 +82,22 @@ export function evaluateFirewall(layer: FirewallLayer, input: LayerInput): Layer
 
 /**
  * Positions of the rules whose scope list has an entry the destination could meet, ascending: only
- * these can be in scope, and trying them in order keeps "first in-scope rule wins".
+ * these can be in scope, and trying them in order keeps "first in-scope rule wins". A plain array
+ * sorted in place (duplicates are skipped by the caller): a policy yields a handful at most.
  */
 function candidates(
   policy: CompiledFirewallPolicy,
   dest: Destination,
   resolved: readonly IpAddress[] | undefined,
 ): number[] {
-  const found = new Set<number>(policy.alwaysInScope);
-  const add = (position: number): void => void found.add(position);
-  for (const name of dest.names) policy.scopeHosts.forEach(name, add);
-  for (const ip of [dest.ip, dest.embeddedIpv4, ...(resolved ?? [])]) {
-    if (ip !== undefined) policy.scopeAddresses.forEach(ip, add);
-  }
-  return [...found].sort((a, b) => a - b);
+  const found: number[] = policy.alwaysInScope.length === 0 ? [] : policy.alwaysInScope.slice();
+  const add = (position: number): void => void found.push(position);
+  for (let i = 0; i < dest.names.length; i++) policy.scopeHosts.forEach(dest.names[i]!, add);
+  if (dest.ip !== undefined) policy.scopeAddresses.forEach(dest.ip, add);
+  if (dest.embeddedIpv4 !== undefined) policy.scopeAddresses.forEach(dest.embeddedIpv4, add);
+  if (resolved !== undefined) for (const ip of resolved) policy.scopeAddresses.forEach(ip, add);
+  if (found.length > 1) found.sort((x, y) => x - y);
+  return found;
 }
 
 function inScope(
@@ -120,35 +122,25 @@ function matchList(
   withEmbedded: boolean,
 ): ListHit | undefined {
   if (list.size === 0) return undefined;
-  let found: FirewallEntry | undefined;
-  const take = (entry: FirewallEntry): boolean => {
-    found = entry;
-    return true;
-  };
   if (dest.ip !== undefined) {
-    list.addresses.forEach(dest.ip, take);
-    if (found !== undefined) {
-      return {
-        entry: found,
-        strength: ADDRESS,
-        via: dest.host === undefined ? '' : ` (address ${dest.ip.text})`,
-      };
+    const entry = list.addresses.first(dest.ip);
+    if (entry !== undefined) {
+      return { entry, strength: ADDRESS, via: dest.host === undefined ? '' : ` (address ${dest.ip.text})` };
     }
     if (withEmbedded && dest.embeddedIpv4 !== undefined) {
-      list.addresses.forEach(dest.embeddedIpv4, take);
-      if (found !== undefined) {
-        return { entry: found, strength: ADDRESS, via: ` (embedded IPv4 ${dest.embeddedIpv4.text})` };
+      const embedded = list.addresses.first(dest.embeddedIpv4);
+      if (embedded !== undefined) {
+        return { entry: embedded, strength: ADDRESS, via: ` (embedded IPv4 ${dest.embeddedIpv4.text})` };
       }
     }
   }
   for (const name of dest.names) {
-    list.hosts.forEach(name, take);
-    if (found !== undefined)
-      return { entry: found, strength: NAME, via: name === dest.host ? '' : ` (as ${name})` };
+    const entry = list.hosts.first(name);
+    if (entry !== undefined) return { entry, strength: NAME, via: name === dest.host ? '' : ` (as ${name})` };
   }
   for (const ip of resolved ?? []) {
-    list.addresses.forEach(ip, take);
-    if (found !== undefined) return { entry: found, strength: RESOLVED, via: ` (resolved to ${ip.text})` };
+    const entry = list.addresses.first(ip);
+    if (entry !== undefined) return { entry, strength: RESOLVED, via: ` (resolved to ${ip.text})` };
   }
   return undefined;
 }
@@ -161,60 +153,55 @@ function ruleResult(
   from: string,
 ): LayerResult {
   const named = `rule "${rule.ref.label}" (${rule.ref.index}) of ${from}`;
-  const base = { layer: 'firewall' as const, policy: policy.ref, rule: rule.ref };
   if ('broken' in scope) {
-    return shadowed(
+    return denied(
       policy,
-      extend(base, {
-        outcome: 'deny' as const,
-        reasonCode: 'firewall_rule_denied' as const,
-        reason: `${named} has an unreadable egress list (${scope.broken}); a deny rule with a broken list gates every destination, including ${target}`,
-      }),
+      rule,
+      `${named} has an unreadable egress list (${scope.broken}); a deny rule with a broken list gates every destination, including ${target}`,
     );
   }
   const matched = `${target} matches ${rule.verdict === 'deny' ? 'deny' : 'allow'} entry ${scope.hit.entry.text}${scope.hit.via}`;
   switch (rule.verdict) {
     case 'deny':
-      return shadowed(
-        policy,
-        extend(base, {
-          outcome: 'deny' as const,
-          reasonCode: 'firewall_rule_denied' as const,
-          reason: `${matched} of deny ${named}`,
-        }),
-      );
+      return denied(policy, rule, `${matched} of deny ${named}`);
     case 'allow':
-      return extend(base, {
-        outcome: 'allow' as const,
-        reasonCode: 'firewall_rule_allowed' as const,
-        reason: `${matched} of allow ${named}`,
-      });
+      return layerResult(
+        'firewall',
+        'allow',
+        'firewall_rule_allowed',
+        `${matched} of allow ${named}`,
+        policy.ref,
+        rule.ref,
+      );
     case 'audit':
-      return extend(base, {
-        outcome: 'audit' as const,
-        reasonCode: 'firewall_audit' as const,
-        reason: `${matched} of audit ${named}; let through and logged`,
-      });
+      return layerResult(
+        'firewall',
+        'audit',
+        'firewall_audit',
+        `${matched} of audit ${named}; let through and logged`,
+        policy.ref,
+        rule.ref,
+      );
   }
 }
+
+/** A deny rule's result; shadow mode downgrades it to an audit record ("[shadow] would deny — …"). */
+function denied(policy: CompiledFirewallPolicy, rule: CompiledFirewallRule, reason: string): LayerResult {
+  const result = layerResult('firewall', 'deny', 'firewall_rule_denied', reason, policy.ref, rule.ref);
+  return policy.resource.shadow ? shadowOf(result) : result;
+}
+
+const DEFAULT_CODES: Readonly<Record<CompiledFirewallPolicy['resource']['defaultVerdict'], ReasonCode>> = {
+  allow: 'firewall_default_allowed',
+  deny: 'firewall_default_denied',
+  audit: 'firewall_audit',
+};
 
 function defaultResult(policy: CompiledFirewallPolicy, target: string, from: string): LayerResult {
   const verdict = policy.resource.defaultVerdict;
   const reason = `no rule of ${from} covers ${target}; its default verdict is ${verdict}`;
-  const base = { layer: 'firewall' as const, policy: policy.ref, reason };
-  const code: Record<typeof verdict, ReasonCode> = {
-    allow: 'firewall_default_allowed',
-    deny: 'firewall_default_denied',
-    audit: 'firewall_audit',
-  };
-  return shadowed(policy, extend(base, { outcome: verdict, reasonCode: code[verdict] }));
-}
-
-/** Shadow mode downgrades a deny to an audit record; the engine prefixes `[shadow] would deny — `. */
-function shadowed(policy: CompiledFirewallPolicy, result: LayerResult): LayerResult {
-  return policy.resource.shadow && result.outcome === 'deny'
-    ? extend(result, { outcome: 'audit' as const, shadow: true })
-    : result;
+  const result = layerResult('firewall', verdict, DEFAULT_CODES[verdict], reason, policy.ref);
+  return policy.resource.shadow && verdict === 'deny' ? shadowOf(result) : result;
 }
 
 /** Why the agent's own policy was passed over, when it names one that is not used. */

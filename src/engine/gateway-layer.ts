@@ -8,6 +8,7 @@ import { isGuardedIp, isGuardedName } from '../compile/guarded-ranges';
 import type { Agent, DecisionNote, Destination, EgressRequest, LayerResult } from './types';
 import { describeTarget } from './describe';
 import { extend } from '../policy/extend';
+import { layerResult, shadowOf } from './layer';
 
 export interface GatewayOutcome {
   readonly results: readonly LayerResult[];
@@ -48,16 +49,26 @@ function selectGateway(snapshot: Snapshot, request: EgressRequest): Selection {
   if (listener !== undefined && !gateway.listeners.has(listener)) {
     return {
       kind: 'error',
-      result: extend(deny('listener_unknown', `gateway ${gateway.ref.name} has no listener "${listener}"`), {
-        policy: gateway.ref,
-      }),
+      result: layerResult(
+        'gateway',
+        'deny',
+        'listener_unknown',
+        `gateway ${gateway.ref.name} has no listener "${listener}"`,
+        gateway.ref,
+      ),
     };
   }
   return { kind: 'gateway', gateway };
 }
 
+const NOT_GUARDED = Object.freeze(layerResult('ssrf', 'abstain', undefined, 'not a guarded destination'));
+const GUARDED_EXEMPT = Object.freeze(
+  layerResult('ssrf', 'abstain', undefined, 'guarded destination targeted explicitly by a route'),
+);
+const NO_GATEWAY = Object.freeze(layerResult('gateway', 'abstain', undefined, 'no gateway is loaded'));
+
 function deny(reasonCode: LayerResult['reasonCode'] & string, reason: string): LayerResult {
-  return { layer: 'gateway', outcome: 'deny', reasonCode, reason };
+  return layerResult('gateway', 'deny', reasonCode, reason);
 }
 
 const ruleOf = (hit: MatchHit) => ({ index: hit.match.ref.index, label: hit.match.ref.index });
@@ -82,6 +93,7 @@ export function evaluateGateway(
   request: EgressRequest,
   dest: Destination,
   agent: Agent,
+  target: string = describeTarget(dest),
 ): GatewayOutcome {
   const selection = selectGateway(snapshot, request);
   if (selection.kind === 'error') return { results: [selection.result], notes: [] };
@@ -94,7 +106,6 @@ export function evaluateGateway(
     listener: request.context.listener,
     labels: agent.labels,
   };
-  const target = describeTarget(dest);
 
   if (selection.kind === 'none') {
     // No gateway: the guard still stands (fail closed); routes abstain.
@@ -103,14 +114,9 @@ export function evaluateGateway(
     return {
       results: [
         guarded
-          ? {
-              layer: 'ssrf',
-              outcome: 'deny',
-              reasonCode: 'ssrf_guard',
-              reason: `${target} is a guarded destination`,
-            }
-          : { layer: 'ssrf', outcome: 'abstain', reason: 'not a guarded destination' },
-        { layer: 'gateway', outcome: 'abstain', reason: 'no gateway is loaded' },
+          ? layerResult('ssrf', 'deny', 'ssrf_guard', `${target} is a guarded destination`)
+          : NOT_GUARDED,
+        NO_GATEWAY,
       ],
       notes: [],
     };
@@ -121,8 +127,7 @@ export function evaluateGateway(
   const gw = gateway.ref;
   const results: LayerResult[] = [];
   const notes: DecisionNote[] = [];
-  const mark = (r: LayerResult): LayerResult =>
-    shadow && r.outcome === 'deny' ? extend(r, { outcome: 'audit' as const, shadow: true }) : r;
+  const mark = (r: LayerResult): LayerResult => (shadow && r.outcome === 'deny' ? shadowOf(r) : r);
 
   const allowHit = findMatch(gateway.allow, query);
 
@@ -131,20 +136,18 @@ export function evaluateGateway(
   const guarded = gateway.resource.ssrfGuard && (guardedName !== undefined || isGuardedAddress(dest));
   if (guarded && !exempts(allowHit, guardedName)) {
     results.push(
-      mark({
-        layer: 'ssrf',
-        outcome: 'deny',
-        reasonCode: 'ssrf_guard',
-        reason: `${target} is loopback, link-local, metadata or unspecified, and no route of gateway ${gw.name} targets it explicitly`,
-        policy: gw,
-      }),
+      mark(
+        layerResult(
+          'ssrf',
+          'deny',
+          'ssrf_guard',
+          `${target} is loopback, link-local, metadata or unspecified, and no route of gateway ${gw.name} targets it explicitly`,
+          gw,
+        ),
+      ),
     );
   } else {
-    results.push({
-      layer: 'ssrf',
-      outcome: 'abstain',
-      reason: guarded ? 'guarded destination targeted explicitly by a route' : 'not a guarded destination',
-    });
+    results.push(guarded ? GUARDED_EXEMPT : NOT_GUARDED);
   }
 
   // Layer 3: deny policies, then allow routes, then the default.
@@ -158,41 +161,49 @@ export function evaluateGateway(
     const { policy, response } = denyHit.match.deny;
     denyResponse = { status: response.statusCode, body: response.message, headers: response.headers };
     results.push(
-      mark({
-        layer: 'gateway',
-        outcome: 'deny',
-        reasonCode: 'deny_policy',
-        reason: `${target} matches route ${denyHit.match.ref.name} ${denyHit.match.ref.index}, inverted by deny policy ${policy.name}`,
-        policy: { kind: policy.kind, namespace: policy.namespace, name: policy.name },
-        rule: ruleOf(denyHit),
-      }),
+      mark(
+        layerResult(
+          'gateway',
+          'deny',
+          'deny_policy',
+          `${target} matches route ${denyHit.match.ref.name} ${denyHit.match.ref.index}, inverted by deny policy ${policy.name}`,
+          { kind: policy.kind, namespace: policy.namespace, name: policy.name },
+          ruleOf(denyHit),
+        ),
+      ),
     );
   } else if (allowHit) {
-    results.push({
-      layer: 'gateway',
-      outcome: 'allow',
-      reasonCode: 'route_allowed',
-      reason: `${target} allowed by route ${allowHit.match.ref.name} ${allowHit.match.ref.index} on gateway ${gw.name}`,
-      policy: routeOf(allowHit),
-      rule: ruleOf(allowHit),
-    });
+    results.push(
+      layerResult(
+        'gateway',
+        'allow',
+        'route_allowed',
+        `${target} allowed by route ${allowHit.match.ref.name} ${allowHit.match.ref.index} on gateway ${gw.name}`,
+        routeOf(allowHit),
+        ruleOf(allowHit),
+      ),
+    );
   } else if (gateway.resource.defaultPolicy === 'allow-all') {
-    results.push({
-      layer: 'gateway',
-      outcome: 'allow',
-      reasonCode: 'gateway_default_allow',
-      reason: `no route matched ${target}; gateway ${gw.name} defaults to allow-all`,
-      policy: gw,
-    });
+    results.push(
+      layerResult(
+        'gateway',
+        'allow',
+        'gateway_default_allow',
+        `no route matched ${target}; gateway ${gw.name} defaults to allow-all`,
+        gw,
+      ),
+    );
   } else {
     results.push(
-      mark({
-        layer: 'gateway',
-        outcome: 'deny',
-        reasonCode: 'gateway_default_deny',
-        reason: `no route of gateway ${gw.name} allows ${target}${request.context.listener ? ` on listener ${request.context.listener}` : ''}`,
-        policy: gw,
-      }),
+      mark(
+        layerResult(
+          'gateway',
+          'deny',
+          'gateway_default_deny',
+          `no route of gateway ${gw.name} allows ${target}${request.context.listener ? ` on listener ${request.context.listener}` : ''}`,
+          gw,
+        ),
+      ),
     );
   }
   if (shadow && results.some((r) => r.shadow)) notes.push('shadow');

@@ -32,9 +32,8 @@ import {
 } from '../compile/namespace-layer';
 import type { HostIndex } from '../compile/host-index';
 import { describeTarget } from './describe';
-import type { LayerInput } from './layer';
+import { layerResult, type LayerInput } from './layer';
 import type { LayerResult, ReasonCode } from './types';
-import { extend } from '../policy/extend';
 
 /** Shared, so a snapshot without these resources costs nothing per request. */
 const NO_BLOCK_LIST: LayerResult = Object.freeze(abstain('global', 'no global block list is loaded'));
@@ -52,14 +51,14 @@ export function evaluateGlobalBlock(layer: NamespaceLayer, input: LayerInput): L
   for (const name of dest.names) {
     const hit = layer.globalBlock.first(name);
     if (hit === undefined) continue;
-    return {
-      layer: 'global',
-      outcome: 'deny',
-      reasonCode: 'global_blocked',
-      reason: `${target} is on the global block list: ${entryText(hit)}`,
-      policy: hit.ref,
-      rule: { index: hit.index, label: hit.entry.pattern.text },
-    };
+    return layerResult(
+      'global',
+      'deny',
+      'global_blocked',
+      `${target} is on the global block list: ${entryText(hit)}`,
+      hit.ref,
+      { index: hit.index, label: hit.entry.pattern.text },
+    );
   }
   return abstain('global', `${target} is not on the global block list`);
 }
@@ -76,10 +75,7 @@ export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): La
     reason: string,
     extra: Pick<LayerResult, 'policy' | 'rule'> = {},
   ): LayerResult =>
-    extend(
-      { layer: 'namespace' as const, outcome: 'deny' as const, reasonCode, reason: `${reason}${chain.note}` },
-      extra,
-    );
+    layerResult('namespace', 'deny', reasonCode, `${reason}${chain.note}`, extra.policy, extra.rule);
 
   for (const level of chain.blocking) {
     for (const name of names) {
@@ -123,14 +119,14 @@ export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): La
       if (i === undefined) continue;
       if (!chain.leafDecides && firstFailing(defining, name) !== undefined) continue;
       const pattern = leaf.resource.allowedDomains?.[i]?.text ?? name;
-      return {
-        layer: 'namespace',
-        outcome: 'allow',
-        reasonCode: 'namespace_allowed',
-        reason: `${target} allowed by namespace ${leaf.resource.path} (${pattern})${chain.ancestors}${chain.note}`,
-        policy: leaf.ref,
-        rule: { index: `spec.allowedDomains[${i}]`, label: pattern },
-      };
+      return layerResult(
+        'namespace',
+        'allow',
+        'namespace_allowed',
+        `${target} allowed by namespace ${leaf.resource.path} (${pattern})${chain.ancestors}${chain.note}`,
+        leaf.ref,
+        { index: `spec.allowedDomains[${i}]`, label: pattern },
+      );
     }
     const failing = firstFailing(defining, names[0]) ?? defining[0];
     return deny(
@@ -165,14 +161,14 @@ function decideByGlobalAllow(
       return open !== undefined;
     });
     if (open !== undefined) {
-      return {
-        layer: 'namespace',
-        outcome: 'allow',
-        reasonCode: 'global_allowed',
-        reason: `${target} is on the global allow list: ${entryText(open)}`,
-        policy: open.ref,
-        rule: { index: open.index, label: open.entry.pattern.text },
-      };
+      return layerResult(
+        'namespace',
+        'allow',
+        'global_allowed',
+        `${target} is on the global allow list: ${entryText(open)}`,
+        open.ref,
+        { index: open.index, label: open.entry.pattern.text },
+      );
     }
   }
   if (authOnly !== undefined) {
@@ -203,5 +199,5 @@ function entryText(e: GlobalEntry): string {
 }
 
 function abstain(layer: 'global' | 'namespace', reason: string): LayerResult {
-  return { layer, outcome: 'abstain', reason };
+  return layerResult(layer, 'abstain', undefined, reason);
 }

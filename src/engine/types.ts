@@ -146,12 +146,12 @@ export interface DenyHttpResponse {
 export interface LayerResult {
   readonly layer: Layer;
   readonly outcome: 'allow' | 'deny' | 'abstain' | 'audit';
-  readonly reasonCode?: ReasonCode;
+  readonly reasonCode?: ReasonCode | undefined;
   readonly reason: string;
-  readonly policy?: ResourceRef;
-  readonly rule?: RuleRef;
+  readonly policy?: ResourceRef | undefined;
+  readonly rule?: RuleRef | undefined;
   /** True when this layer wanted to deny but its resource is in shadow mode. */
-  readonly shadow?: boolean;
+  readonly shadow?: boolean | undefined;
 }
 
 export interface AgentRef {
