@@ -119,12 +119,12 @@ export async function startService(
       const snapshot = store.current();
       const agent = identify(snapshot, request);
       const bindings = dns?.bindingsFor(request.source.address);
-      const context = { id: randomUUID(), ...(bindings ? { bindings } : {}) };
+      const id = randomUUID();
       const host = snapshot ? nameToResolve(snapshot, request, agent) : undefined;
-      if (host === undefined) return decide(snapshot, request, agent, context);
+      if (host === undefined) return decide(snapshot, request, agent, { id, bindings });
       return resolver
         .resolve(host)
-        .then((resolved) => decide(snapshot, request, agent, { ...context, resolved }));
+        .then((resolved) => decide(snapshot, request, agent, { id, bindings, resolved }));
     },
     decideInvalid(message) {
       return decideInvalidRequest(store.current()?.version ?? 0, ANONYMOUS_AGENT, randomUUID(), message);

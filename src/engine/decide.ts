@@ -34,12 +34,12 @@ export interface DecideContext {
   /** Decision id, chosen by the caller so the engine stays deterministic. */
   readonly id: string;
   /** This agent's live DNS bindings (ip → names), when the DNS resolver runs. */
-  readonly bindings?: BindingLookup;
+  readonly bindings?: BindingLookup | undefined;
   /**
    * Addresses the destination name resolved to, looked up by the caller beforehand when a list
    * mixing names and CIDRs needs them (`needsResolution`); the engine itself never does IO.
    */
-  readonly resolved?: readonly IpAddress[];
+  readonly resolved?: readonly IpAddress[] | undefined;
 }
 
 /** The destination parsed; it is in `Decision.destination`, so the trace entry can be shared. */

@@ -36,7 +36,7 @@ function decision(verdict: 'allow' | 'deny', overrides: Partial<Decision> = {}):
 }
 
 /** The double's behaviour, switched per test. */
-let behaviour: (request: EgressRequest) => Decision = () => decision('allow');
+let behaviour: (request: EgressRequest) => Decision | Promise<Decision> = () => decision('allow');
 let withDecideError = true;
 const seen: { request?: EgressRequest; surface?: CheckSurface; decision: Decision }[] = [];
 const errors: unknown[] = [];
@@ -212,6 +212,22 @@ describe('Check over gRPC', () => {
     const response = await callCheck(connect);
     expect(response.status?.code).toBe(7);
     expect(response.dynamic_metadata?.fields?.['decision_id']).toMatchObject({ stringValue: 'dec-error' });
+    expect(errors).toHaveLength(1);
+    expect(seen).toEqual([
+      expect.objectContaining({ decision: expect.objectContaining({ id: 'dec-error' }) }),
+    ]);
+  });
+
+  test('a decision after a lookup answers too, and a failed one is an audited internal_error deny', async () => {
+    behaviour = () => Promise.resolve(decision('allow', { id: 'dec-looked-up' }));
+    const allowed = await callCheck(connect);
+    expect(allowed.status).toStrictEqual({ code: 0 });
+    expect(allowed.dynamic_metadata?.fields?.['decision_id']).toMatchObject({ stringValue: 'dec-looked-up' });
+    behaviour = () => Promise.reject(new Error('resolver bug'));
+    const denied = await callCheck(connect);
+    expect(denied.status?.code).toBe(7);
+    expect(denied.dynamic_metadata?.fields?.['decision_id']).toMatchObject({ stringValue: 'dec-error' });
+    expect(seen.map((s) => s.decision.id)).toEqual(['dec-looked-up', 'dec-error']);
     expect(errors).toHaveLength(1);
   });
 

@@ -69,7 +69,7 @@ export function readTraceContext(metadata: grpc.Metadata): TraceContext | undefi
 
 export function createAuthzHandler(deps: AuthzDeps): grpc.handleUnaryCall<CheckRequest, CheckResponse> {
   return (call, callback) => {
-    void answer(deps, call.request, call).then((response) => {
+    const send = (response: CheckResponse): void => {
       // Envoy has given up on a cancelled call (its timeout already applied); nothing to send.
       if (call.cancelled) return;
       try {
@@ -77,40 +77,80 @@ export function createAuthzHandler(deps: AuthzDeps): grpc.handleUnaryCall<CheckR
       } catch (err) {
         deps.onError?.(err);
       }
-    });
+    };
+    const pending = answer(deps, call.request, call);
+    // Most decisions need no lookup: answer them in this turn rather than a promise's later one.
+    if (isPromise(pending)) void pending.then(send);
+    else send(pending);
   };
 }
 
-/** Never rejects: every failure becomes a deny (envoy-contract.md §0 item 2). */
-async function answer(
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
+}
+
+/** Never throws or rejects: every failure becomes a deny (envoy-contract.md §0 item 2). */
+function answer(
   deps: AuthzDeps,
   check: CheckRequest,
   call: { readonly metadata: grpc.Metadata },
-): Promise<CheckResponse> {
+): CheckResponse | Promise<CheckResponse> {
   const started = process.hrtime.bigint();
   let surface: CheckSurface = 'check-http';
   let request: EgressRequest | undefined;
-  let decision: Decision;
   try {
     surface = checkSurface(check);
     const translated = toEgressRequest(check, readCallMeta(call.metadata));
-    if (translated.ok) {
-      request = translated.request;
-      decision = await deps.decide(request);
-    } else {
-      decision = deps.decideInvalid(translated.message, surface);
+    if (!translated.ok) {
+      const invalid = deps.decideInvalid(translated.message, surface);
+      return respond(deps, invalid, undefined, surface, started, call);
     }
+    request = translated.request;
+    const decided = deps.decide(request);
+    if (!isPromise(decided)) return respond(deps, decided, request, surface, started, call);
+    const asked = request;
+    const lookedUp = surface;
+    return decided.then(
+      (decision) => respond(deps, decision, asked, lookedUp, started, call),
+      (err: unknown) => failed(deps, err, asked, lookedUp, started, call),
+    );
   } catch (err) {
-    deps.onError?.(err);
-    try {
-      if (deps.decideError === undefined) return fallbackCheckResponse(surface, 'internal error');
-      decision = deps.decideError(err, surface);
-    } catch (again) {
-      deps.onError?.(again);
-      return fallbackCheckResponse(surface, 'internal error');
-    }
+    return failed(deps, err, request, surface, started, call);
   }
+}
 
+/**
+ * A deny for an error while translating or deciding: the `internal_error` decision, recorded like
+ * any other, or the fixed deny when even that fails.
+ */
+function failed(
+  deps: AuthzDeps,
+  err: unknown,
+  request: EgressRequest | undefined,
+  surface: CheckSurface,
+  started: bigint,
+  call: { readonly metadata: grpc.Metadata },
+): CheckResponse {
+  deps.onError?.(err);
+  let decision: Decision;
+  try {
+    if (deps.decideError === undefined) return fallbackCheckResponse(surface, 'internal error');
+    decision = deps.decideError(err, surface);
+  } catch (again) {
+    deps.onError?.(again);
+    return fallbackCheckResponse(surface, 'internal error');
+  }
+  return respond(deps, decision, request, surface, started, call);
+}
+
+function respond(
+  deps: AuthzDeps,
+  decision: Decision,
+  request: EgressRequest | undefined,
+  surface: CheckSurface,
+  started: bigint,
+  call: { readonly metadata: grpc.Metadata },
+): CheckResponse {
   try {
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     deps.onDecision?.(decision, request, surface, durationMs, readTraceContext(call.metadata));
