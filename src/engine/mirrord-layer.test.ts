@@ -387,3 +387,54 @@ describe('many hostname rules in one list', () => {
     expect([r.outcome, r.rule?.index]).toEqual([verdict, rule]);
   });
 });
+
+describe('literal and regex hostname rules in one list', () => {
+  const layer = layerOf(
+    policy(
+      'MirrordPolicy',
+      'mixed',
+      'default',
+      [
+        '  network:',
+        '    outgoing:',
+        '      block:',
+        '        - { hostname: "^h1\\\\.example$", ports: [{ protocol: TCP, port: 80 }] }',
+        '        - { hostname: "^h[0-9]\\\\.example$", ports: [{ protocol: TCP, port: 22 }] }',
+        '        - { hostname: "^H1\\\\.EXAMPLE$" }',
+        '        - { hostname: "^ok\\\\.example$" }',
+        '        - { ports: [{ protocol: UDP, port: 53 }] }',
+        '',
+      ].join('\n'),
+    ),
+  );
+  const judge = (names: string[], port: number, protocol: 'tcp' | 'udp' = 'tcp') => {
+    const dest: Destination = { host: names[0], names, port, protocol };
+    const r = evaluateMirrord(layer, { ...input({ connect: 'h1.example:443' }), dest });
+    return [r.outcome, r.rule?.index];
+  };
+
+  it.each([
+    ['the first literal whose ports hold', ['h1.example'], 80, 'network.outgoing.block[0]'],
+    ['a regex before a later literal', ['h1.example'], 22, 'network.outgoing.block[1]'],
+    ['a literal written in capitals', ['h1.example'], 443, 'network.outgoing.block[2]'],
+    ['a name in capitals', ['H1.Example'], 443, 'network.outgoing.block[2]'],
+    ['the earliest rule over several names', ['ok.example', 'h1.example'], 443, 'network.outgoing.block[2]'],
+    ['a regex only', ['h7.example'], 22, 'network.outgoing.block[1]'],
+    ['K (Kelvin sign), which re2 folds to k', ['o\u212a.example'], 443, 'network.outgoing.block[3]'],
+  ])('%s', (_name, names, port, rule) => {
+    expect(judge(names, port)).toEqual(['deny', rule]);
+  });
+
+  it('lets a name no rule matches through, and still tries rules without a hostname', () => {
+    expect(judge(['h7.example'], 443)).toEqual(['allow', 'network.outgoing.block']);
+    expect(judge(['h1.example.'], 443)).toEqual(['allow', 'network.outgoing.block']);
+    expect(judge(['nope.example'], 53, 'udp')).toEqual(['deny', 'network.outgoing.block[4]']);
+  });
+
+  it('counts every hostname rule it could not judge without a name', () => {
+    const r = evaluateMirrord(layer, input({ l4: '198.51.100.7:443' }));
+    expect(r.reason).toBe(
+      '198.51.100.7:443 permitted by MirrordPolicy default/mixed: no allow rules and no block rule matches; not evaluated: network.outgoing.block[0] (no name evidence), network.outgoing.block[1] (no name evidence), network.outgoing.block[2] (no name evidence), and 1 more',
+    );
+  });
+});
