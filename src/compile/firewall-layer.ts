@@ -32,6 +32,8 @@ export interface CompiledFirewallRule {
 
 export interface CompiledFirewallPolicy {
   readonly ref: { readonly kind: 'EgressFirewallPolicy'; readonly namespace: string; readonly name: string };
+  /** `firewall policy default/strict`, as reasons name it. */
+  readonly title: string;
   readonly resource: EgressFirewallPolicy;
   /** The rules that apply to egress, in order. */
   readonly rules: readonly CompiledFirewallRule[];
@@ -139,6 +141,7 @@ function compilePolicy(resource: EgressFirewallPolicy): CompiledFirewallPolicy {
       namespace: resource.meta.namespace,
       name: resource.meta.name,
     }),
+    title: `firewall policy ${resource.meta.namespace}/${resource.meta.name}`,
     resource,
     rules: Object.freeze(rules),
     hasAddressEntries,

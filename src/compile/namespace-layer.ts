@@ -4,6 +4,7 @@
  * per namespace level however long the lists are.
  */
 import type { DomainEntry, EgressDomainList, EgressNamespace, Resource } from '../policy/types';
+import type { HostPattern } from '../policy/values';
 import { createHostIndex, type HostIndex } from './host-index';
 import { extend } from '../policy/extend';
 import { patternCovers } from '../policy/hostname';
@@ -23,6 +24,14 @@ export interface CompiledNamespace {
   readonly quarantined: boolean;
   /** Index into `resource.blockedDomains`. */
   readonly blocked: HostIndex<number>;
+  /** `allowedDomains[i]` as decisions name it (`spec.allowedDomains[2]`, the pattern), made once. */
+  readonly allowedRules: readonly NamespaceRule[];
+  readonly blockedRules: readonly NamespaceRule[];
+}
+
+export interface NamespaceRule {
+  readonly index: string;
+  readonly label: string;
 }
 
 /** One entry of a global list, with where it came from for the decision record. */
@@ -112,7 +121,15 @@ export function compileNamespaceLayer(resources: readonly Resource[]): Namespace
 function compileNamespace(ns: EgressNamespace): CompiledNamespace {
   const blocked = createHostIndex<number>();
   ns.blockedDomains.forEach((pattern, i) => blocked.add(pattern, i));
-  const base = { ref: refOf(ns), resource: ns, blocked: blocked.build() };
+  const rules = (field: string, patterns: readonly HostPattern[]): readonly NamespaceRule[] =>
+    Object.freeze(patterns.map((p, i) => Object.freeze({ index: `spec.${field}[${i}]`, label: p.text })));
+  const base = {
+    ref: refOf(ns),
+    resource: ns,
+    blocked: blocked.build(),
+    allowedRules: rules('allowedDomains', ns.allowedDomains ?? []),
+    blockedRules: rules('blockedDomains', ns.blockedDomains),
+  };
   if (ns.allowedDomains === undefined) return Object.freeze(extend(base, { quarantined: false }));
   const allowed = createHostIndex<number>();
   ns.allowedDomains.forEach((pattern, i) => allowed.add(pattern, i));

@@ -32,6 +32,9 @@ export interface MatchRef {
 /** One `rules[].matches[]` entry of a route, ready to test. */
 export interface CompiledMatch {
   readonly ref: MatchRef;
+  /** The route, and the match as a rule, as decisions name them (made once here, not per request). */
+  readonly route: { readonly kind: string; readonly namespace: string; readonly name: string };
+  readonly rule: { readonly index: string; readonly label: string };
   /** Listener the route is attached to (`sectionName`); undefined: the whole gateway. */
   readonly listener: string | undefined;
   readonly hostnames: readonly HostPattern[];
@@ -77,6 +80,8 @@ export function compileMatch(
 ): CompiledMatch {
   const compiled = {
     ref,
+    route: Object.freeze({ kind: ref.kind, namespace: ref.namespace, name: ref.name }),
+    rule: Object.freeze({ index: ref.index, label: ref.index }),
     listener,
     hostnames: match.destinationHostnames,
     cidrs: match.destinationCIDRs,

@@ -69,7 +69,8 @@ export function evaluateFirewall(layer: FirewallLayer, input: LayerInput): Layer
   }
   const policy = selection.policy;
   const target = input.target ?? describeTarget(input.dest);
-  const from = `firewall policy ${policy.ref.namespace}/${policy.ref.name}${attachment(selection, gap)}`;
+  const via = attachment(selection, gap);
+  const from = via === '' ? policy.title : `${policy.title}${via}`;
   const positions = candidates(policy, input.dest, input.resolved);
   for (let i = 0; i < positions.length; i++) {
     if (i > 0 && positions[i] === positions[i - 1]) continue;

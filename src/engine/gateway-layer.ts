@@ -71,13 +71,6 @@ function deny(reasonCode: LayerResult['reasonCode'] & string, reason: string): L
   return layerResult('gateway', 'deny', reasonCode, reason);
 }
 
-const ruleOf = (hit: MatchHit) => ({ index: hit.match.ref.index, label: hit.match.ref.index });
-const routeOf = (hit: MatchHit) => ({
-  kind: hit.match.ref.kind,
-  namespace: hit.match.ref.namespace,
-  name: hit.match.ref.name,
-});
-
 /** Whether an allow hit explicitly targets the guarded destination (PRODUCT.md §2 layer 1). */
 function exempts(hit: MatchHit | undefined, guardedName: string | undefined): boolean {
   if (!hit) return false;
@@ -168,7 +161,7 @@ export function evaluateGateway(
           'deny_policy',
           `${target} matches route ${denyHit.match.ref.name} ${denyHit.match.ref.index}, inverted by deny policy ${policy.name}`,
           { kind: policy.kind, namespace: policy.namespace, name: policy.name },
-          ruleOf(denyHit),
+          denyHit.match.rule,
         ),
       ),
     );
@@ -179,8 +172,8 @@ export function evaluateGateway(
         'allow',
         'route_allowed',
         `${target} allowed by route ${allowHit.match.ref.name} ${allowHit.match.ref.index} on gateway ${gw.name}`,
-        routeOf(allowHit),
-        ruleOf(allowHit),
+        allowHit.match.route,
+        allowHit.match.rule,
       ),
     );
   } else if (gateway.resource.defaultPolicy === 'allow-all') {

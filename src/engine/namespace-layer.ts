@@ -81,14 +81,11 @@ export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): La
     for (const name of names) {
       const i = level.blocked.first(name);
       if (i === undefined) continue;
-      const pattern = level.resource.blockedDomains[i].text;
+      const rule = level.blockedRules[i]!;
       return deny(
         'namespace_blocked',
-        `${target} is blocked by namespace ${level.resource.path} (${pattern})`,
-        {
-          policy: level.ref,
-          rule: { index: `spec.blockedDomains[${i}]`, label: pattern },
-        },
+        `${target} is blocked by namespace ${level.resource.path} (${rule.label})`,
+        { policy: level.ref, rule },
       );
     }
   }
@@ -118,14 +115,14 @@ export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): La
       const i = (leaf.allowed as HostIndex<number>).first(name);
       if (i === undefined) continue;
       if (!chain.leafDecides && firstFailing(defining, name) !== undefined) continue;
-      const pattern = leaf.resource.allowedDomains?.[i]?.text ?? name;
+      const rule = leaf.allowedRules[i]!;
       return layerResult(
         'namespace',
         'allow',
         'namespace_allowed',
-        `${target} allowed by namespace ${leaf.resource.path} (${pattern})${chain.ancestors}${chain.note}`,
+        `${target} allowed by namespace ${leaf.resource.path} (${rule.label})${chain.ancestors}${chain.note}`,
         leaf.ref,
-        { index: `spec.allowedDomains[${i}]`, label: pattern },
+        rule,
       );
     }
     const failing = firstFailing(defining, names[0]) ?? defining[0];
