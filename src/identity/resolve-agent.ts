@@ -79,15 +79,18 @@ function agentOf(profile: AgentProfile, identifiedBy: Agent['identifiedBy'], aut
   };
 }
 
+const NO_KEY: KeyEvidence = Object.freeze({ kind: 'none' });
+const INVALID_KEY: KeyEvidence = Object.freeze({ kind: 'invalid' });
+
 /** What `Proxy-Authorization` says: nothing, nothing usable, or a known agent's key. */
 function keyEvidence(index: AgentIndex | undefined, header: string | undefined): KeyEvidence {
-  if (header === undefined || header.trim() === '') return { kind: 'none' };
+  if (header === undefined || header.trim() === '') return NO_KEY;
   const key = credentialKey(header);
-  if (key === undefined) return { kind: 'invalid' };
+  if (key === undefined) return INVALID_KEY;
   const digest = createHash('sha256').update(key).digest();
   key.fill(0);
   const claim = index?.byKeySha256.get(digest.toString('hex'));
-  if (claim === undefined || !timingSafeEqual(claim.digest, digest)) return { kind: 'invalid' };
+  if (claim === undefined || !timingSafeEqual(claim.digest, digest)) return INVALID_KEY;
   return { kind: 'agent', profile: claim.profile };
 }
 
