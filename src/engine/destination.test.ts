@@ -1,5 +1,10 @@
-import { canonicalizeDestination } from './destination';
+import {
+  canonicalizeCommonDestination,
+  canonicalizeDestination,
+  canonicalizeDestinationFully,
+} from './destination';
 import type { Destination, RawDestination } from './types';
+import { createRandom, testSeed } from '../../test/support/random';
 
 type Raw = Omit<RawDestination, 'protocol'> & { protocol?: RawDestination['protocol'] };
 
@@ -196,6 +201,24 @@ describe('canonicalizeDestination accepts', () => {
     expect(result.ok && summary(result.destination)).toEqual(expected);
   });
 
+  it.each<[string, Raw, string[]]>([
+    ['a name', { authority: 'example.com:443' }, ['names', 'port', 'protocol', 'host', 'hostEvidence']],
+    ['an address', { authority: '10.0.0.1:443' }, ['names', 'port', 'protocol', 'ip']],
+    [
+      'a name and an address',
+      { authority: 'example.com:443', address: '10.0.0.1' },
+      ['names', 'port', 'protocol', 'host', 'hostEvidence', 'ip'],
+    ],
+    [
+      'an embedding address',
+      { authority: '[64:ff9b::a00:1]:443', sni: 'example.com' },
+      ['names', 'port', 'protocol', 'host', 'hostEvidence', 'ip', 'embeddedIpv4'],
+    ],
+  ])('keeps one key order for %s (serialised decisions show it)', (_name, raw, keys) => {
+    const result = run(raw);
+    expect(result.ok && Object.keys(result.destination)).toEqual(keys);
+  });
+
   it('omits absent keys rather than setting them to undefined', () => {
     const result = run({ address: '10.0.0.1', port: 443 });
     expect(result.ok && Object.keys(result.destination).sort()).toEqual(['ip', 'names', 'port', 'protocol']);
@@ -289,5 +312,226 @@ describe('canonicalizeDestination rejects', () => {
     const result = run(raw);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.message).toContain(message);
+  });
+});
+
+describe('canonicalizeDestination: the one-pass reading of common authorities', () => {
+  it.each<[string, string]>([
+    ['name and port', 'db.svc3.team2.example:443'],
+    ['name without port', 'api.example.com'],
+    ['underscore and hyphen', '_svc.my-host.example:8080'],
+    ['digit-leading name', '1password.com:443'],
+    ['dotted quad and port', '10.1.2.9:8050'],
+    ['dotted quad without port', '10.1.2.9'],
+    ['port with leading zeros', 'example.com:00443'],
+  ])('takes %s: %s', (_name, authority) => {
+    const raw: RawDestination = { authority, port: 80, protocol: 'tcp' };
+    const common = canonicalizeCommonDestination(raw);
+    expect(common).toBeDefined();
+    expect(common).toStrictEqual(canonicalizeDestinationFully(raw));
+  });
+
+  it.each<[string, string]>([
+    ['upper case', 'Example.com:443'],
+    ['trailing dot', 'example.com.:443'],
+    ['A-label', 'xn--bcher-kva.example:443'],
+    ['IDN', 'bücher.example:443'],
+    ['inet_aton spelling', '0x7f.1:80'],
+    ['three-part address', '127.0.1:80'],
+    ['numeric last label', 'host.123:80'],
+    ['port 0', 'example.com:0'],
+    ['port 65536', 'example.com:65536'],
+    ['six-digit port', 'example.com:000443'],
+    ['empty port', 'example.com:'],
+    ['empty host', ':443'],
+    ['IPv6', '[::1]:443'],
+    ['two colons', 'a:1:443'],
+    ['userinfo', 'a@example.com:443'],
+  ])('leaves %s to the full parser: %s', (_name, authority) => {
+    expect(canonicalizeCommonDestination({ authority, protocol: 'tcp' })).toBeUndefined();
+  });
+
+  it('leaves requests without an authority to the full parser', () => {
+    expect(
+      canonicalizeCommonDestination({ address: '10.0.0.1', port: 443, protocol: 'tcp' }),
+    ).toBeUndefined();
+    expect(canonicalizeCommonDestination({ url: 'http://example.com/', protocol: 'tcp' })).toBeUndefined();
+  });
+
+  describe('agrees with the full parser on random authorities', () => {
+    const seed = testSeed();
+    const random = createRandom(seed);
+    const replay = `seed ${seed} (replay: TEST_SEED=${seed} npx jest src/engine/destination)`;
+
+    const plain = [...'abcdefghijklmnopqrstuvwxyz0123456789'];
+    const inner = [...plain, ...plain, '-', '_'];
+    const odd = ['-', '_', '.', 'A', 'Z', ':', '%', '@', '[', ']', 'ü', ' ', '\t', '*', '/'];
+    const randomLabel = (length: number): string => {
+      let label = '';
+      for (let i = 0; i < length; i++) label += random.pick(i === 0 || i === length - 1 ? plain : inner);
+      return label;
+    };
+    /** A label with one character replaced, inserted or put at an edge. */
+    const nearMiss = (label: string): string => {
+      const at = random.int(label.length + 1);
+      const c = random.pick(odd);
+      return random.int(2) === 0
+        ? `${label.slice(0, at)}${c}${label.slice(at)}`
+        : `${label.slice(0, at)}${c}${label.slice(at + 1)}`;
+    };
+    // Labels are drawn once and then combined: the generator's calls, not the parsers, dominate here.
+    const good = Array.from({ length: 300 }, () => randomLabel(1 + random.int(12)));
+    const bad = good.map(nearMiss);
+    const full = Array.from({ length: 20 }, () => randomLabel(63));
+    const special = [
+      'xn--bcher-kva',
+      'xn--zz',
+      'abxn--cd',
+      'XN--BCHER-KVA',
+      '0x7f',
+      '0X7F',
+      '0x',
+      '0x7g',
+      '1',
+      '255',
+      '256',
+      '08',
+      '0177',
+      '1a',
+      '_',
+      '-',
+      'a-',
+      '-a',
+      'a_',
+      '_a',
+      'Example',
+      'bücher',
+    ];
+    const label = (): string => {
+      const roll = random.int(30);
+      if (roll === 0) return random.pick(special);
+      if (roll === 1) return random.pick(bad);
+      if (roll === 2) return `${random.pick(full)}${random.pick(['', 'a', '-'])}`.slice(random.int(2));
+      return random.pick(good);
+    };
+    const name = (): string => {
+      const labels: string[] = [];
+      const count = 1 + random.int(5);
+      for (let i = 0; i < count; i++) labels.push(random.int(40) === 0 ? '' : label());
+      return labels.join('.');
+    };
+    /** Names of 252-255 characters out of full-length labels, around the 253 limit. */
+    const longName = (): string => {
+      let remaining = 252 + random.int(4);
+      const labels: string[] = [];
+      while (remaining > 64) {
+        labels.push(random.pick(full));
+        remaining -= 64;
+      }
+      labels.push(random.pick(full).slice(63 - remaining));
+      return labels.join('.');
+    };
+    const ipv4Parts = [
+      '0',
+      '1',
+      '9',
+      '10',
+      '127',
+      '255',
+      '256',
+      '00',
+      '01',
+      '0177',
+      '08',
+      '0x7f',
+      '0xff',
+      '0x',
+      '4294967295',
+      '4294967296',
+      '',
+    ];
+    const ipv4 = (): string => {
+      const count = random.int(3) === 0 ? 1 + random.int(5) : 4;
+      return Array.from({ length: count }, () => random.pick(ipv4Parts)).join('.');
+    };
+    const host = (): string => {
+      const roll = random.int(20);
+      const text =
+        roll < 9
+          ? name()
+          : roll < 16
+            ? ipv4()
+            : roll < 18
+              ? longName()
+              : random.pick(['[::1]', '[64:ff9b::a00:1]', '[fe80::1%eth0]', '', '::1', 'a@b']);
+      return random.int(15) === 0 ? `${text}.` : text;
+    };
+    const ports = [
+      ':443',
+      ':8050',
+      ':1',
+      ':65535',
+      ':65536',
+      ':0',
+      ':00443',
+      ':000443',
+      ':',
+      ':99999',
+      ':x',
+      ':+1',
+      '::443',
+      ':80:81',
+    ];
+    const authority = (): string => (random.int(6) === 0 ? host() : `${host()}${random.pick(ports)}`);
+
+    type Mutable = { -readonly [K in keyof RawDestination]: RawDestination[K] };
+    const randomRaw = (): RawDestination => {
+      const raw: Mutable = { authority: authority(), protocol: random.int(8) === 0 ? 'udp' : 'tcp' };
+      if (random.int(3) === 0) raw.authoritySource = random.pick(['connect', 'host-header'] as const);
+      if (random.int(4) === 0) raw.scheme = random.pick(['http', 'HTTPS', 'wss', 'ftp']);
+      if (random.int(4) === 0) raw.port = random.pick([8443, 0, 70000, 80.5]);
+      if (random.int(8) === 0) raw.url = 'https://other.example:444/';
+      if (random.int(8) === 0)
+        raw.address = random.pick(['10.0.0.1', '0x0a000001', '64:ff9b::1', '::ffff:1.2.3.4', 'nope']);
+      if (random.int(8) === 0)
+        raw.sni = random.pick([
+          'api.example.com',
+          'API.example.com.',
+          '10.0.0.1',
+          '',
+          'bad name',
+          'bücher.example',
+        ]);
+      return raw;
+    };
+
+    /** Every key, in order, including any set to undefined (the destination must omit those). */
+    const exactly = (result: unknown): string =>
+      JSON.stringify(result, (_key, value: unknown) => (value === undefined ? '(undefined)' : value));
+
+    it('on 20,000 random requests', () => {
+      const disagreements: { raw: RawDestination; got: unknown; want: unknown }[] = [];
+      let common = 0;
+      let commonOk = 0;
+      for (let n = 0; n < 20_000; n++) {
+        const raw = randomRaw();
+        const want = canonicalizeDestinationFully(raw);
+        const got = canonicalizeDestination(raw);
+        const fast = canonicalizeCommonDestination(raw);
+        const wantText = exactly(want);
+        if (exactly(got) !== wantText) disagreements.push({ raw, got, want });
+        if (fast !== undefined) {
+          common++;
+          if (fast.ok) commonOk++;
+          if (exactly(fast) !== wantText) disagreements.push({ raw, got: fast, want });
+        }
+      }
+      expect([replay, disagreements.slice(0, 5)]).toEqual([replay, []]);
+      expect([replay, common, commonOk]).toEqual([
+        replay,
+        common > 2000 && common < 16_000 ? common : 'between 2,000 and 16,000',
+        commonOk > 1000 ? commonOk : 'over 1,000',
+      ]);
+    });
   });
 });

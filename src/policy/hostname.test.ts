@@ -1,6 +1,13 @@
-import { hostMatchesPattern, normalizeHostname, parseHostPattern, patternCovers } from './hostname';
+import {
+  hostMatchesPattern,
+  isNormalHostname,
+  normalizeHostname,
+  normalizeHostnameFully,
+  parseHostPattern,
+  patternCovers,
+} from './hostname';
 import type { HostPattern } from './values';
-import { prng } from '../../test/support/random';
+import { createRandom, prng, testSeed } from '../../test/support/random';
 
 function pattern(text: string): HostPattern {
   const parsed = parseHostPattern(text);
@@ -78,6 +85,119 @@ describe('normalizeHostname', () => {
     const result = normalizeHostname(text);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.message).toContain(message);
+  });
+});
+
+describe('isNormalHostname', () => {
+  it.each([
+    ['plain name', 'api.example.com'],
+    ['single label', 'localhost'],
+    ['underscore label', '_dmarc.example.com'],
+    ['hyphen inside', 'my-host.example.com'],
+    ['digit-leading labels', '1password.3com'],
+    ['digit-leading last label with letters', 'host.1a'],
+    ['hex-looking last label that is not a number', 'host.0x7g'],
+    ['63-character label', `${label63}.com`],
+    ['253 characters', name253],
+    ['double hyphen that is not an A-label prefix', 'a--b.example'],
+  ])('accepts %s: %s', (_name, text) => {
+    expect(isNormalHostname(text, 0, text.length)).toBe(true);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['upper case', 'Example.com'],
+    ['trailing dot', 'example.com.'],
+    ['leading dot', '.example.com'],
+    ['empty label', 'a..example.com'],
+    ['leading hyphen', '-a.example.com'],
+    ['trailing hyphen', 'a-.example.com'],
+    ['hyphen before a dot', 'example.a-'],
+    ['64-character label', `${label63}a.com`],
+    ['254 characters', `${name253}b`],
+    ['A-label (needs a punycode check)', 'xn--bcher-kva.example'],
+    ['A-label prefix inside a label', 'fooxn--bar.example'],
+    ['dotted quad', '127.0.0.1'],
+    ['numeric last label', 'host.123'],
+    ['hex last label', 'host.0x7f'],
+    ['bare 0x last label', 'host.0x'],
+    ['non-ASCII', 'bücher.example'],
+    ['colon', 'example.com:443'],
+    ['percent', 'exa%6dple.com'],
+  ])('leaves %s to the general path: %j', (_name, text) => {
+    expect(isNormalHostname(text, 0, text.length)).toBe(false);
+  });
+
+  it('reads only between start and end', () => {
+    const text = '[api.example.com:443';
+    expect(isNormalHostname(text, 1, 16)).toBe(true);
+    expect(isNormalHostname(text, 0, 16)).toBe(false);
+    expect(isNormalHostname(text, 1, 20)).toBe(false);
+    expect(isNormalHostname('api.example.com.', 0, 15)).toBe(true);
+    expect(isNormalHostname('host.1a', 0, 6)).toBe(false);
+  });
+
+  describe('is exactly the names normalizeHostnameFully returns unchanged, less A-labels', () => {
+    const seed = testSeed();
+    const random = createRandom(seed);
+    const replay = `seed ${seed} (replay: TEST_SEED=${seed} npx jest src/policy/hostname)`;
+    const plain = [...'abcdefghijklmnopqrstuvwxyz0123456789'];
+    const inner = [...plain, ...plain, '-', '_'];
+    const odd = ['-', '_', '.', 'A', 'Z', 'x', 'n', '0', ':', '%', '@', 'ü', ' ', '\t', '*'];
+    const randomLabel = (length: number): string => {
+      let label = '';
+      for (let i = 0; i < length; i++) {
+        const edge = i === 0 || i === length - 1;
+        label += random.int(40) === 0 ? random.pick(odd) : random.pick(edge ? plain : inner);
+      }
+      return label;
+    };
+    // Labels are drawn once and then combined: the generator's calls, not the checks, dominate here.
+    const short = Array.from({ length: 400 }, () => randomLabel(1 + random.int(12)));
+    const full = Array.from({ length: 20 }, () => randomLabel(63));
+    const special = ['xn--bcher-kva', 'xn--zz', 'abxn--cd', '0x7f', '0x', '0x7g', '1', '255', '08', '1a'];
+    const randomName = (): string => {
+      const labels: string[] = [];
+      const count = 1 + random.int(5);
+      for (let i = 0; i < count; i++) {
+        const roll = random.int(20);
+        if (roll === 0) labels.push(random.pick(special));
+        else if (roll === 1)
+          labels.push(`${random.pick(full)}${random.pick(['', 'a', '-'])}`.slice(random.int(2)));
+        else labels.push(random.pick(short));
+      }
+      const name = labels.join('.');
+      return random.int(20) === 0 ? `${name}.` : name;
+    };
+    /** Names of 252-255 characters out of full-length labels, around the 253 limit. */
+    const longName = (): string => {
+      let remaining = 252 + random.int(4);
+      const labels: string[] = [];
+      while (remaining > 64) {
+        labels.push(random.pick(full));
+        remaining -= 64;
+      }
+      labels.push(random.pick(full).slice(63 - remaining));
+      return labels.join('.');
+    };
+
+    it('on 20,000 random names', () => {
+      let normal = 0;
+      const disagreements: string[] = [];
+      for (let n = 0; n < 20_000; n++) {
+        const text = random.int(10) === 0 ? longName() : randomName();
+        const full = normalizeHostnameFully(text);
+        const unchanged = full.ok && full.host === text && !text.includes('xn--');
+        if (isNormalHostname(text, 0, text.length) !== unchanged) disagreements.push(text);
+        if (JSON.stringify(normalizeHostname(text)) !== JSON.stringify(full)) disagreements.push(text);
+        if (unchanged) normal++;
+      }
+      expect([replay, disagreements]).toEqual([replay, []]);
+      expect([replay, normal]).toEqual([
+        replay,
+        normal > 5000 && normal < 19_000 ? normal : 'between 5,000 and 19,000',
+      ]);
+    });
   });
 });
 

@@ -2,6 +2,7 @@ import {
   embeddedIpv4,
   ipv4FromNumber,
   ipv6FromWords,
+  parseCanonicalIpv4,
   parseIpLiteral,
   parseIpv6Words,
   parseRequestIp,
@@ -163,6 +164,57 @@ describe('parseRequestIp (requests)', () => {
       compared++;
     }
     expect(compared).toBeGreaterThan(10000);
+  });
+});
+
+describe('parseCanonicalIpv4', () => {
+  it.each([
+    ['dotted quad', '10.1.2.9', 'v4 10.1.2.9'],
+    ['zero', '0.0.0.0', 'v4 0.0.0.0'],
+    ['broadcast', '255.255.255.255', 'v4 255.255.255.255'],
+    ['leading zero', '10.01.2.9', undefined],
+    ['octal part', '0177.0.0.1', undefined],
+    ['hex part', '0x7f.0.0.1', undefined],
+    ['three parts', '127.0.1', undefined],
+    ['one number', '2130706433', undefined],
+    ['part over 255', '256.0.0.1', undefined],
+    ['five parts', '1.2.3.4.5', undefined],
+    ['trailing dot', '1.2.3.4.', undefined],
+    ['empty part', '1..3.4', undefined],
+    ['name', 'a.b.c.d', undefined],
+  ])('%s: %s', (_name, text, expected) => {
+    expect(describeIp(parseCanonicalIpv4(text, 0, text.length))).toBe(expected);
+  });
+
+  it('reads only between start and end, keeping that text', () => {
+    const ip = parseCanonicalIpv4('[10.1.2.9]:8050', 1, 9);
+    expect(ip).toStrictEqual(ipv4FromNumber(0x0a010209));
+    expect(parseCanonicalIpv4('10.1.2.9:8050', 0, 13)).toBeUndefined();
+  });
+
+  it('is exactly the request spellings that are already canonical, with the same address', () => {
+    const random = prng(0x5eed1234);
+    const parts = ['0', '1', '9', '10', '99', '100', '199', '255', '256', '00', '01', '010', '0x1', '1000'];
+    const pick = (): string => parts[Math.floor(random() * parts.length)];
+    const wrong: string[] = [];
+    let canonical = 0;
+    for (let n = 0; n < 5000; n++) {
+      const count = random() < 0.6 ? 4 : 1 + Math.floor(random() * 5);
+      const text = Array.from({ length: count }, pick).join('.');
+      const lenient = parseRequestIp(text);
+      const expected =
+        lenient?.family === 4 && lenient.text === text
+          ? describeIp(ipv4FromNumber(lenient.value))
+          : undefined;
+      const ours = parseCanonicalIpv4(text, 0, text.length);
+      if (describeIp(ours) !== expected || describeIp(parseIpLiteral(text)) !== expected) wrong.push(text);
+      if (ours !== undefined) {
+        canonical++;
+        expect(ours).toStrictEqual(ipv4FromNumber(ours.value));
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(canonical).toBeGreaterThan(200);
   });
 });
 

@@ -26,7 +26,25 @@ export function ipv4FromNumber(n: number): Ipv4Address {
   if (!Number.isInteger(n) || n < 0 || n > MAX_U32) {
     throw new RangeError(`not an IPv4 value: ${n}`);
   }
-  return { family: 4, value: n, text: `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}` };
+  return ipv4(n, `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`);
+}
+
+/** The one place an IPv4 address object is built, so every one has the same hidden class. */
+function ipv4(value: number, text: string): Ipv4Address {
+  return { family: 4, value, text };
+}
+
+/**
+ * A canonical dotted quad between `start` and `end` (four decimal parts 0-255, no leading zeros), or
+ * undefined for anything else, including the other inet_aton spellings. That text is already the
+ * address's canonical text, so the address keeps it (or a slice of it) rather than rebuilding it
+ * from the number: four number-to-string conversions per request address showed in profiles. For
+ * short-lived request text; policy addresses keep a string of their own.
+ */
+export function parseCanonicalIpv4(text: string, start: number, end: number): Ipv4Address | undefined {
+  const value = parseDottedQuad(text, start, end);
+  if (value === undefined) return undefined;
+  return ipv4(value, start === 0 && end === text.length ? text : text.slice(start, end));
 }
 
 /** Builds an IPv6 address from four 32-bit words. Throws on a word that is not an unsigned 32-bit integer. */
@@ -109,6 +127,8 @@ export function parseRequestIp(text: string): IpAddress | undefined {
   const percent = text.indexOf('%');
   if (percent < 0) {
     if (text.indexOf(':') < 0) {
+      const canonical = parseCanonicalIpv4(text, 0, text.length);
+      if (canonical !== undefined) return canonical;
       const v4 = parseInetAton(text);
       return v4 === undefined ? undefined : ipv4FromNumber(v4);
     }
