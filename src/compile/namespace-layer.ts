@@ -40,6 +40,12 @@ export interface GlobalEntry {
   /** `spec.allow[2]` */
   readonly index: string;
   readonly entry: DomainEntry;
+  /** The entry as decisions name it: its index and pattern. */
+  readonly rule: NamespaceRule;
+}
+
+function globalEntry(ref: LayerRef, index: string, entry: DomainEntry): GlobalEntry {
+  return Object.freeze({ ref, index, entry, rule: Object.freeze({ index, label: entry.pattern.text }) });
 }
 
 /** The defined levels on the way from a namespace path to the root (seed 003 walk). */
@@ -97,12 +103,8 @@ export function compileNamespaceLayer(resources: readonly Resource[]): Namespace
   const block = createHostIndex<GlobalEntry>();
   for (const list of lists) {
     const ref = refOf(list);
-    list.allow.forEach((entry, i) =>
-      allow.add(entry.pattern, Object.freeze({ ref, index: `spec.allow[${i}]`, entry })),
-    );
-    list.block.forEach((entry, i) =>
-      block.add(entry.pattern, Object.freeze({ ref, index: `spec.block[${i}]`, entry })),
-    );
+    list.allow.forEach((entry, i) => allow.add(entry.pattern, globalEntry(ref, `spec.allow[${i}]`, entry)));
+    list.block.forEach((entry, i) => block.add(entry.pattern, globalEntry(ref, `spec.block[${i}]`, entry)));
   }
   const chains = new Map<string, NamespaceChain>();
   for (const path of namespaces.keys()) chains.set(path, walk(namespaces, path));

@@ -4,7 +4,7 @@ import {
   canonicalizeDestinationFully,
 } from './destination';
 import type { Destination, RawDestination } from './types';
-import { createRandom, testSeed } from '../../test/support/random';
+import { createRandom, randomLabel, randomLongName, testSeed } from '../../test/support/random';
 
 type Raw = Omit<RawDestination, 'protocol'> & { protocol?: RawDestination['protocol'] };
 
@@ -363,14 +363,8 @@ describe('canonicalizeDestination: the one-pass reading of common authorities', 
     const random = createRandom(seed);
     const replay = `seed ${seed} (replay: TEST_SEED=${seed} npx jest src/engine/destination)`;
 
-    const plain = [...'abcdefghijklmnopqrstuvwxyz0123456789'];
-    const inner = [...plain, ...plain, '-', '_'];
     const odd = ['-', '_', '.', 'A', 'Z', ':', '%', '@', '[', ']', 'ü', ' ', '\t', '*', '/'];
-    const randomLabel = (length: number): string => {
-      let label = '';
-      for (let i = 0; i < length; i++) label += random.pick(i === 0 || i === length - 1 ? plain : inner);
-      return label;
-    };
+    const labelOf = (length: number): string => randomLabel(random, length);
     /** A label with one character replaced, inserted or put at an edge. */
     const nearMiss = (label: string): string => {
       const at = random.int(label.length + 1);
@@ -380,9 +374,9 @@ describe('canonicalizeDestination: the one-pass reading of common authorities', 
         : `${label.slice(0, at)}${c}${label.slice(at + 1)}`;
     };
     // Labels are drawn once and then combined: the generator's calls, not the parsers, dominate here.
-    const good = Array.from({ length: 300 }, () => randomLabel(1 + random.int(12)));
+    const good = Array.from({ length: 300 }, () => labelOf(1 + random.int(12)));
     const bad = good.map(nearMiss);
-    const full = Array.from({ length: 20 }, () => randomLabel(63));
+    const full = Array.from({ length: 20 }, () => labelOf(63));
     const special = [
       'xn--bcher-kva',
       'xn--zz',
@@ -420,17 +414,7 @@ describe('canonicalizeDestination: the one-pass reading of common authorities', 
       for (let i = 0; i < count; i++) labels.push(random.int(40) === 0 ? '' : label());
       return labels.join('.');
     };
-    /** Names of 252-255 characters out of full-length labels, around the 253 limit. */
-    const longName = (): string => {
-      let remaining = 252 + random.int(4);
-      const labels: string[] = [];
-      while (remaining > 64) {
-        labels.push(random.pick(full));
-        remaining -= 64;
-      }
-      labels.push(random.pick(full).slice(63 - remaining));
-      return labels.join('.');
-    };
+    const longName = (): string => randomLongName(random, full);
     const ipv4Parts = [
       '0',
       '1',

@@ -57,7 +57,7 @@ export function evaluateGlobalBlock(layer: NamespaceLayer, input: LayerInput): L
       'global_blocked',
       `${target} is on the global block list: ${entryText(hit)}`,
       hit.ref,
-      { index: hit.index, label: hit.entry.pattern.text },
+      hit.rule,
     );
   }
   return abstain('global', `${target} is not on the global block list`);
@@ -164,7 +164,7 @@ function decideByGlobalAllow(
         'global_allowed',
         `${target} is on the global allow list: ${entryText(open)}`,
         open.ref,
-        { index: open.index, label: open.entry.pattern.text },
+        open.rule,
       );
     }
   }
@@ -172,7 +172,7 @@ function decideByGlobalAllow(
     return deny(
       'auth_required',
       `${target} is on the global allow list for authenticated agents only (${entryText(authOnly)}); agent ${agent.name} is not authenticated`,
-      { policy: authOnly.ref, rule: { index: authOnly.index, label: authOnly.entry.pattern.text } },
+      { policy: authOnly.ref, rule: authOnly.rule },
     );
   }
   return deny(

@@ -7,7 +7,7 @@ import {
   patternCovers,
 } from './hostname';
 import type { HostPattern } from './values';
-import { createRandom, prng, testSeed } from '../../test/support/random';
+import { createRandom, prng, randomLabel, randomLongName, testSeed } from '../../test/support/random';
 
 function pattern(text: string): HostPattern {
   const parsed = parseHostPattern(text);
@@ -141,20 +141,12 @@ describe('isNormalHostname', () => {
     const seed = testSeed();
     const random = createRandom(seed);
     const replay = `seed ${seed} (replay: TEST_SEED=${seed} npx jest src/policy/hostname)`;
-    const plain = [...'abcdefghijklmnopqrstuvwxyz0123456789'];
-    const inner = [...plain, ...plain, '-', '_'];
     const odd = ['-', '_', '.', 'A', 'Z', 'x', 'n', '0', ':', '%', '@', 'ü', ' ', '\t', '*'];
-    const randomLabel = (length: number): string => {
-      let label = '';
-      for (let i = 0; i < length; i++) {
-        const edge = i === 0 || i === length - 1;
-        label += random.int(40) === 0 ? random.pick(odd) : random.pick(edge ? plain : inner);
-      }
-      return label;
-    };
+    const labelOf = (length: number): string =>
+      randomLabel(random, length, () => (random.int(40) === 0 ? random.pick(odd) : undefined));
     // Labels are drawn once and then combined: the generator's calls, not the checks, dominate here.
-    const short = Array.from({ length: 400 }, () => randomLabel(1 + random.int(12)));
-    const full = Array.from({ length: 20 }, () => randomLabel(63));
+    const short = Array.from({ length: 400 }, () => labelOf(1 + random.int(12)));
+    const full = Array.from({ length: 20 }, () => labelOf(63));
     const special = ['xn--bcher-kva', 'xn--zz', 'abxn--cd', '0x7f', '0x', '0x7g', '1', '255', '08', '1a'];
     const randomName = (): string => {
       const labels: string[] = [];
@@ -169,17 +161,7 @@ describe('isNormalHostname', () => {
       const name = labels.join('.');
       return random.int(20) === 0 ? `${name}.` : name;
     };
-    /** Names of 252-255 characters out of full-length labels, around the 253 limit. */
-    const longName = (): string => {
-      let remaining = 252 + random.int(4);
-      const labels: string[] = [];
-      while (remaining > 64) {
-        labels.push(random.pick(full));
-        remaining -= 64;
-      }
-      labels.push(random.pick(full).slice(63 - remaining));
-      return labels.join('.');
-    };
+    const longName = (): string => randomLongName(random, full);
 
     it('on 20,000 random names', () => {
       let normal = 0;

@@ -38,3 +38,30 @@ export function testSeed(): number {
     ? fromEnv >>> 0
     : (Date.now() ^ (Math.random() * 2 ** 32)) >>> 0;
 }
+
+const LABEL_EDGE = [...'abcdefghijklmnopqrstuvwxyz0123456789'];
+const LABEL_INNER = [...LABEL_EDGE, ...LABEL_EDGE, '-', '_'];
+
+/**
+ * A host-name label of `length` characters: letters and digits at the edges, `-` and `_` too inside.
+ * `odd`, when given, may return a character to put in a position instead (for near-misses).
+ */
+export function randomLabel(random: Random, length: number, odd?: () => string | undefined): string {
+  let label = '';
+  for (let i = 0; i < length; i++) {
+    label += odd?.() ?? random.pick(i === 0 || i === length - 1 ? LABEL_EDGE : LABEL_INNER);
+  }
+  return label;
+}
+
+/** A name of 252-255 characters (around the 253 limit) made of the 63-character `labels`. */
+export function randomLongName(random: Random, labels: readonly string[]): string {
+  let remaining = 252 + random.int(4);
+  const parts: string[] = [];
+  while (remaining > 64) {
+    parts.push(random.pick(labels));
+    remaining -= 64;
+  }
+  parts.push(random.pick(labels).slice(63 - remaining));
+  return parts.join('.');
+}

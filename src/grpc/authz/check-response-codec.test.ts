@@ -15,6 +15,7 @@ import { createGrpcServer } from '../server';
 import type { CheckSurface } from './check-request';
 import { encodeCheckResponse } from './check-response-codec';
 import { fallbackCheckResponse, toCheckResponse } from './check-response';
+import { sampleDecision } from '../../../test/support/decision';
 
 const check = authorizationServiceDefinition['Check']!;
 const reference = (response: unknown): Buffer => check.responseSerialize(response);
@@ -36,24 +37,7 @@ function expectSameBytes(response: CheckResponse): void {
   expect(hex(encodeByHand(response))).toBe(hex(reference(response)));
 }
 
-function decision(overrides: Partial<Decision> = {}): Decision {
-  return {
-    id: 'dec-1',
-    verdict: 'deny',
-    enforced: true,
-    layer: 'gateway',
-    reasonCode: 'deny_policy',
-    reason: 'api.evil.example is denied by EgressDenyPolicy default/block-evil',
-    policy: { kind: 'EgressDenyPolicy', namespace: 'default', name: 'block-evil' },
-    rule: { index: 'rules[0].matches[0]', label: 'rules[0].matches[0]' },
-    response: { status: 403, body: 'blocked by policy\n', headers: {} },
-    agent: { name: 'anonymous', namespace: '', identifiedBy: 'anonymous' },
-    notes: [],
-    trace: [],
-    snapshotVersion: 3,
-    ...overrides,
-  };
-}
+const decision = sampleDecision;
 
 const SURFACES: readonly CheckSurface[] = ['check-http', 'check-l4'];
 

@@ -6,26 +6,13 @@ import type { Decision } from '../../engine/types';
 import { authorizationServiceDefinition } from '../protos';
 import type { CheckSurface } from './check-request';
 import { DECISION_ID_HEADER, fallbackCheckResponse, toCheckResponse } from './check-response';
+import { sampleDecision } from '../../../test/support/decision';
 
 const SNAPSHOT_VERSION = 3;
 
 function decision(overrides: Partial<Decision> = {}): Decision {
-  return {
-    id: 'dec-1',
-    verdict: 'deny',
-    enforced: true,
-    layer: 'gateway',
-    reasonCode: 'deny_policy',
-    reason: 'api.evil.example is denied by EgressDenyPolicy default/block-evil',
-    policy: { kind: 'EgressDenyPolicy', namespace: 'default', name: 'block-evil' },
-    rule: { index: 'rules[0].matches[0]', label: 'rules[0].matches[0]' },
-    response: { status: 403, body: 'blocked by policy\n', headers: { 'content-type': 'text/plain' } },
-    agent: { name: 'anonymous', namespace: '', identifiedBy: 'anonymous' },
-    notes: [],
-    trace: [],
-    snapshotVersion: SNAPSHOT_VERSION,
-    ...overrides,
-  };
+  const response = { status: 403, body: 'blocked by policy\n', headers: { 'content-type': 'text/plain' } };
+  return sampleDecision({ response, snapshotVersion: SNAPSHOT_VERSION, ...overrides });
 }
 
 const allow = decision({
