@@ -1,26 +1,7 @@
-import { parseDocuments } from '../policy/documents';
-import type { EgressFirewallPolicy } from '../policy/types';
-import { isFields } from '../policy/validate-common';
-import { createContext } from '../policy/validate-context';
-import { firewallPolicyKind } from '../policy/validate-firewall';
-import { validateMetadata } from '../policy/validate-metadata';
+import { firewallPoliciesFromYaml } from '../../test/support/validate-kinds';
 import { compileFirewallLayer, firewallNeedsResolution, selectFirewallPolicy } from './firewall-layer';
 
-function policies(text: string): EgressFirewallPolicy[] {
-  return parseDocuments('inline.yaml', text).docs.map((doc) => {
-    const ctx = createContext(doc);
-    const value = isFields(doc.value) ? doc.value : {};
-    const { meta } = validateMetadata(
-      ctx,
-      value['metadata'],
-      'egress.portcullis.dev/v1alpha1',
-      'egress.portcullis.dev',
-    );
-    const policy = firewallPolicyKind.validate(ctx, value['spec'], meta);
-    if (policy === undefined || ctx.errorCount > 0) throw new Error(JSON.stringify(ctx.issues));
-    return policy;
-  });
-}
+const policies = firewallPoliciesFromYaml;
 
 const doc = (name: string, namespace: string, spec: string) =>
   `apiVersion: egress.portcullis.dev/v1alpha1\nkind: EgressFirewallPolicy\nmetadata: { name: ${name}, namespace: ${namespace} }\nspec:\n${spec}---\n`;

@@ -1,34 +1,13 @@
+import { firewallPoliciesFromYaml } from '../../test/support/validate-kinds';
 import { compileFirewallLayer, type FirewallLayer } from '../compile/firewall-layer';
-import { parseDocuments } from '../policy/documents';
 import { parseIpLiteral } from '../policy/ip';
-import type { EgressFirewallPolicy } from '../policy/types';
 import type { IpAddress } from '../policy/values';
-import { isFields } from '../policy/validate-common';
-import { createContext } from '../policy/validate-context';
-import { firewallPolicyKind } from '../policy/validate-firewall';
-import { validateMetadata } from '../policy/validate-metadata';
 import { canonicalizeDestination } from './destination';
 import { evaluateFirewall } from './firewall-layer';
 import type { LayerInput } from './layer';
 import { ANONYMOUS_AGENT, type Agent, type RawDestination } from './types';
 
-/** Policies from inline YAML through the kind's own validator, document by document. */
-function policiesFromYaml(text: string): EgressFirewallPolicy[] {
-  return parseDocuments('inline.yaml', text).docs.map((doc) => {
-    const ctx = createContext(doc);
-    const value = isFields(doc.value) ? doc.value : {};
-    const { meta } = validateMetadata(
-      ctx,
-      value['metadata'],
-      'egress.portcullis.dev/v1alpha1',
-      'egress.portcullis.dev',
-    );
-    const policy = firewallPolicyKind.validate(ctx, value['spec'], meta);
-    const errors = ctx.issues.filter((i) => i.severity === 'error');
-    if (policy === undefined || errors.length > 0) throw new Error(JSON.stringify(errors));
-    return policy;
-  });
-}
+const policiesFromYaml = firewallPoliciesFromYaml;
 
 const layerOf = (text: string): FirewallLayer => compileFirewallLayer(policiesFromYaml(text));
 
