@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { compileSnapshot, type Snapshot } from '../compile/snapshot';
 import { decide } from '../engine/decide';
 import { nameToResolve } from '../engine/resolution';
-import type { Agent, Decision, EgressRequest, RawDestination } from '../engine/types';
+import type { Agent, Decision, EgressRequest } from '../engine/types';
+import { requestFromTarget } from '../decide/target-request';
 import { resolveAgentWith } from '../identity/resolve-agent';
 import { parseDocuments, type RawDocument } from '../policy/documents';
 import { parseIpLiteral } from '../policy/ip';
@@ -62,58 +63,11 @@ export async function dryRun(deps: DryRunDeps, input: DryRunInput): Promise<Deci
   return decide(snapshot, request, agent, { ...context, resolved });
 }
 
-const URL_FORM = /^[a-z][a-z0-9+.-]*:\/\//i;
-
 function requestOf(input: DryRunInput): EgressRequest {
-  const protocol = input.protocol ?? 'tcp';
-  const method = input.method?.toUpperCase();
-  let destination: RawDestination;
-  let l7: EgressRequest['l7'] | undefined;
-  if (URL_FORM.test(input.destination)) {
-    let url: URL;
-    try {
-      url = new URL(input.destination);
-    } catch {
-      throw new ApiError('invalid_value', `destination ${input.destination} is not a valid URL`, {
-        field: 'body.destination',
-      });
-    }
-    const scheme = url.protocol.slice(0, -1);
-    destination = {
-      authority: url.host,
-      authoritySource: 'host-header',
-      scheme,
-      url: input.destination,
-      protocol,
-    };
-    l7 = { method: method ?? 'GET', path: `${url.pathname}${url.search}`, scheme };
-  } else {
-    const connect = method === undefined || method === 'CONNECT';
-    destination = {
-      authority: input.destination,
-      authoritySource: connect ? 'connect' : 'host-header',
-      protocol,
-      ...(connect ? {} : { scheme: 'http' }),
-    };
-    if (method !== undefined) l7 = { method, path: connect ? '' : '/', scheme: 'http' };
-  }
-  if (input.sni !== undefined) destination = { ...destination, sni: input.sni };
-  const a = input.agent ?? {};
-  return {
-    surface: 'dry-run',
-    source: {
-      ...(a.source !== undefined ? { address: a.source } : {}),
-      ...(a.principal !== undefined ? { principal: a.principal } : {}),
-    },
-    destination,
-    ...(l7 !== undefined ? { l7 } : {}),
-    context: {
-      ...(input.gateway !== undefined ? { gateway: input.gateway } : {}),
-      ...(input.listener !== undefined ? { listener: input.listener } : {}),
-      ...(a.name !== undefined ? { agent: a.name } : {}),
-    },
-    ...(a.key !== undefined ? { proxyAuthorization: `Bearer ${a.key}` } : {}),
-  };
+  const built = requestFromTarget(input, 'dry-run');
+  if (built.ok) return built.request;
+  const message = built.field === 'destination' ? `destination ${built.message}` : built.message;
+  throw new ApiError('invalid_value', message, { field: `body.${built.field}` });
 }
 
 function agentOf(snapshot: Snapshot | undefined, request: EgressRequest, input: DryRunInput): Agent {

@@ -4,7 +4,8 @@ import { loadPolicies } from '../sources/read-policy-files';
 import { formatIssue } from '../policy/validate';
 import { compileSnapshot } from '../compile/snapshot';
 import { decide } from '../engine/decide';
-import type { Agent, EgressRequest, RawDestination } from '../engine/types';
+import type { Agent, EgressRequest } from '../engine/types';
+import { requestFromTarget } from '../decide/target-request';
 import type { Snapshot } from '../compile/snapshot';
 import type { IpAddress } from '../policy/values';
 import { parseIpLiteral } from '../policy/ip';
@@ -17,7 +18,7 @@ import { UsageError } from './usage-error';
 import type { CommandIo } from './io';
 
 export const CHECK_USAGE =
-  'portcullis check --policy PATH --dest HOST:PORT [--protocol tcp|udp] [--agent NAME] [--label k=v]… [--namespace PATH] [--principal URI] [--source IP] [--sni NAME] [--method CONNECT|GET|…] [--gateway NAME] [--listener NAME] [--resolve NAME=IP[,IP]]… [--json]';
+  'portcullis check --policy PATH --dest HOST:PORT|URL [--protocol tcp|udp] [--agent NAME] [--label k=v]… [--namespace PATH] [--principal URI] [--source IP] [--sni NAME] [--method CONNECT|GET|…] [--gateway NAME] [--listener NAME] [--resolve NAME=IP[,IP]]… [--json]';
 
 const OPTIONS = {
   policy: { type: 'string', multiple: true },
@@ -55,37 +56,33 @@ function parseLabels(pairs: readonly string[]): Record<string, string> {
 }
 
 /**
- * The request `check` asks about. With `--method` it is shaped like the HTTP filter's (CONNECT
- * authority, or a Host header for other methods); without, like a CONNECT, the most common
- * explicit-proxy case. `--sni` adds a TLS server name as the network filter would.
+ * The request `check` asks about, built as the admin dry run builds it: a URL is a plain HTTP
+ * request; `host:port` with `--method` is shaped like the HTTP filter's (CONNECT authority, or a
+ * Host header for other methods), and without, like a CONNECT, the most common explicit-proxy
+ * case. `--sni` adds a TLS server name as the network filter would.
  */
 function buildRequest(v: ReturnType<typeof parse>): EgressRequest {
-  if (!v.dest) throw new UsageError('--dest HOST:PORT is required');
-  if (v.protocol !== 'tcp' && v.protocol !== 'udp') throw new UsageError('--protocol must be tcp or udp');
-  const method = v.method?.toUpperCase();
-  const destination: RawDestination = {
-    authority: v.dest,
-    authoritySource: method === undefined || method === 'CONNECT' ? 'connect' : 'host-header',
-    protocol: v.protocol,
-    ...(method !== undefined && method !== 'CONNECT' ? { scheme: 'http' } : {}),
-    ...(v.sni !== undefined ? { sni: v.sni } : {}),
-  };
-  return {
-    surface: 'cli',
-    source: {
-      ...(v.source !== undefined ? { address: v.source } : {}),
-      ...(v.principal !== undefined ? { principal: v.principal } : {}),
-    },
-    destination,
-    ...(method !== undefined
-      ? { l7: { method, path: method === 'CONNECT' ? '' : '/', scheme: 'http' } }
-      : {}),
-    context: {
+  if (!v.dest) throw new UsageError('--dest HOST:PORT or URL is required');
+  const built = requestFromTarget(
+    {
+      destination: v.dest,
+      protocol: v.protocol,
+      ...(v.method !== undefined ? { method: v.method } : {}),
+      ...(v.sni !== undefined ? { sni: v.sni } : {}),
       ...(v.gateway !== undefined ? { gateway: v.gateway } : {}),
       ...(v.listener !== undefined ? { listener: v.listener } : {}),
-      ...(v.agent !== undefined ? { agent: v.agent } : {}),
+      agent: {
+        ...(v.agent !== undefined ? { name: v.agent } : {}),
+        ...(v.principal !== undefined ? { principal: v.principal } : {}),
+        ...(v.source !== undefined ? { source: v.source } : {}),
+      },
     },
-  };
+    'cli',
+  );
+  if (built.ok) return built.request;
+  throw new UsageError(
+    built.field === 'protocol' ? '--protocol must be tcp or udp' : `--dest ${built.message}`,
+  );
 }
 
 /**
