@@ -28,27 +28,31 @@ const message = (i: number): DecisionMessage => {
 
 function setup(
   queueSize: number,
-  options: { retentionDays?: number; now?: () => number; sink?: EventSink } = {},
+  options: { retentionDays?: number; maxRows?: number; now?: () => number; sink?: EventSink } = {},
 ) {
   const db = openAdminDatabase(undefined);
   const store = createEventStore(db.events);
   const counts = { written: 0, dropped: 0 };
+  const pruned: [number, string][] = [];
   const errors: unknown[] = [];
   const recorder = createEventRecorder({
     sink: options.sink ?? createInlineEventSink(store),
     queueSize,
     retentionDays: options.retentionDays ?? 7,
+    ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
     batchSize: 4,
     flushMs: 60_000,
     now: options.now ?? (() => 10 * 86_400_000),
     onWritten: (n) => (counts.written += n),
     onDropped: (n) => (counts.dropped += n),
+    onPruned: (n, reason) => pruned.push([n, reason]),
     onError: (err) => errors.push(err),
   });
   return {
     store,
     recorder,
     counts,
+    pruned,
     errors,
     close: async () => {
       await recorder.close();
@@ -92,6 +96,7 @@ describe('createEventRecorder()', () => {
     const slow: EventSink = {
       write: () => gate,
       prune: async () => 0,
+      trim: async () => 0,
       close: async () => undefined,
     };
     const t = setup(3, { sink: slow });
@@ -109,6 +114,7 @@ describe('createEventRecorder()', () => {
     const failing: EventSink = {
       write: () => Promise.reject(new Error('disk full')),
       prune: async () => 0,
+      trim: async () => 0,
       close: async () => undefined,
     };
     const t = setup(10, { sink: failing });
@@ -166,6 +172,74 @@ describe('createEventRecorder()', () => {
     await t.recorder.flushed();
     expect(await t.recorder.prune()).toBe(1);
     expect(t.store.query({ limit: 10 }).map((e) => e['decision_id'])).toEqual(['d-2']);
+    expect(t.pruned).toEqual([[1, 'age']]);
+    expect(t.recorder.status().pruned).toEqual({ age: 1, size: 0 });
+    await t.close();
+  });
+
+  it('keeps at most the row bound, the newest, and counts what it pruned', async () => {
+    const t = setup(100, { maxRows: 10 });
+    for (let i = 0; i < 25; i++) t.recorder.enqueue(message(i));
+    t.recorder.flush();
+    await t.recorder.flushed();
+    await t.recorder.trim();
+    expect(t.store.count()).toBe(10);
+    const kept = t.store.query({ limit: 100 }).map((e) => e['decision_id']);
+    expect(kept).toEqual(Array.from({ length: 10 }, (_, i) => `d-${24 - i}`));
+    expect(t.recorder.status()).toMatchObject({ maxRows: 10, pruned: { age: 0, size: 15 } });
+    expect(t.pruned.reduce((sum, [n, reason]) => sum + (reason === 'size' ? n : 0), 0)).toBe(15);
+    expect(await t.recorder.trim()).toBe(0); // within the bound: nothing more goes
+    await t.close();
+  });
+
+  it('trims on its own soon after a write goes over the bound', async () => {
+    const t = setup(100, { maxRows: 3 });
+    for (let i = 0; i < 8; i++) t.recorder.enqueue(message(i));
+    t.recorder.flush();
+    await t.recorder.flushed();
+    for (let i = 0; i < 10 && t.recorder.status().pruned.size < 5; i++) {
+      await new Promise((r) => setImmediate(r));
+    }
+    expect([t.store.count(), t.recorder.status().pruned.size]).toEqual([3, 5]);
+    await t.close();
+  });
+
+  it('deletes in bounded steps, never the whole excess in one statement', async () => {
+    const steps: [number, number][] = [];
+    let excess = 12_000;
+    const sink: EventSink = {
+      write: async () => undefined,
+      prune: async () => 0,
+      trim: async (keep, max) => {
+        steps.push([keep, max]);
+        const n = Math.min(excess, max);
+        excess -= n;
+        return n;
+      },
+      close: async () => undefined,
+    };
+    const t = setup(100, { maxRows: 1000, sink });
+    expect(await t.recorder.trim()).toBe(12_000);
+    expect(steps).toEqual([
+      [1000, 5000],
+      [1000, 5000],
+      [1000, 5000],
+    ]);
+    expect(t.pruned).toEqual([
+      [5000, 'size'],
+      [5000, 'size'],
+      [2000, 'size'],
+    ]);
+    await t.close();
+  });
+
+  it('has no row bound at 0', async () => {
+    const t = setup(100, { maxRows: 0 });
+    for (let i = 0; i < 8; i++) t.recorder.enqueue(message(i));
+    t.recorder.flush();
+    await t.recorder.flushed();
+    expect(await t.recorder.trim()).toBe(0);
+    expect(t.store.count()).toBe(8);
     await t.close();
   });
 });
@@ -185,6 +259,9 @@ describe('createWorkerEventSink()', () => {
       ]);
       expect(await sink.prune(2, 10)).toBe(1);
       expect(store.count()).toBe(1);
+      await sink.write([3, 4, 5].map((n) => eventRow({ type: 'c', timeMs: 10, data: { n } })));
+      expect(await sink.trim(2, 10)).toBe(2);
+      expect(store.query({ limit: 10 }).map((e) => e['n'])).toEqual([5, 4]);
     } finally {
       await sink.close();
       db.close();

@@ -11,7 +11,10 @@
  * The bound counts records queued and records handed over but not yet written. Beyond it a message
  * is dropped and counted; the next flush writes an `events_dropped` record with the count, and the
  * count is exported as `portcullis_events_dropped_total`. Events older than the retention are
- * pruned hourly, a bounded number per step.
+ * pruned hourly, and rows beyond `maxRows` (the oldest) soon after the writes that put them there
+ * (at most once every `trimEveryMs`), both a bounded number per statement so that the writer
+ * thread takes batches in between. Both are counted by reason for
+ * `portcullis_events_pruned_total`.
  */
 import { subscribeDecisions, type DecisionMessage } from '../telemetry/decision-channel';
 import { decisionEvent } from './decision-event';
@@ -23,6 +26,9 @@ export interface EventRecorderOptions {
   /** Records held in memory (queued or being written) at most. */
   readonly queueSize: number;
   readonly retentionDays: number;
+  /** Rows the log keeps at most (the newest); 0 or absent: no row bound. */
+  readonly maxRows?: number;
+  readonly trimEveryMs?: number;
   readonly batchSize?: number;
   readonly flushMs?: number;
   readonly pruneEveryMs?: number;
@@ -30,8 +36,12 @@ export interface EventRecorderOptions {
   /** Told about every write and drop, for metrics. */
   readonly onWritten?: (count: number) => void;
   readonly onDropped?: (count: number) => void;
+  readonly onPruned?: (count: number, reason: PruneReason) => void;
   readonly onError?: (err: unknown) => void;
 }
+
+/** `age`: older than the retention; `size`: beyond the row bound. */
+export type PruneReason = 'age' | 'size';
 
 export interface EventRecorderStatus {
   /** Queued plus being written. */
@@ -39,6 +49,9 @@ export interface EventRecorderStatus {
   readonly queueSize: number;
   readonly written: number;
   readonly dropped: number;
+  /** 0: no row bound. */
+  readonly maxRows: number;
+  readonly pruned: Readonly<Record<PruneReason, number>>;
 }
 
 export interface EventRecorder {
@@ -51,6 +64,8 @@ export interface EventRecorder {
   flushed(): Promise<void>;
   /** Deletes events older than the retention, in bounded steps; resolves to how many went. */
   prune(): Promise<number>;
+  /** Deletes the oldest events beyond the row bound, in bounded steps; resolves to how many went. */
+  trim(): Promise<number>;
   status(): EventRecorderStatus;
   /** Unsubscribes, stops the timers, writes what is left and closes the sink. */
   close(): Promise<void>;
@@ -63,6 +78,11 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   const { sink, queueSize, retentionDays } = options;
   const batchSize = options.batchSize ?? 500;
   const now = options.now ?? Date.now;
+  const maxRows = options.maxRows ?? 0;
+  const trimEveryMs = options.trimEveryMs ?? 1_000;
+  const pruned: Record<PruneReason, number> = { age: 0, size: 0 };
+  let trimming: Promise<number> | undefined;
+  let lastTrim = -Infinity;
   /** This turn's decisions, made into rows by `compact` before the turn ends. */
   const pending: { message: DecisionMessage; at: number }[] = [];
   const rows: EventRow[] = [];
@@ -88,6 +108,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
       () => {
         written += batch.length;
         options.onWritten?.(batch.length);
+        trimSoon();
       },
       (err: unknown) => {
         drop(batch.length);
@@ -152,19 +173,43 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
     compacting ??= setImmediate(compact);
   }
 
-  async function prune(): Promise<number> {
-    const before = now() - retentionDays * DAY_MS;
+  /** Runs `step` until it deletes less than a full step (or the recorder closes); counts the rows. */
+  async function inSteps(reason: PruneReason, step: () => Promise<number>): Promise<number> {
     let total = 0;
     try {
       for (;;) {
-        const n = await sink.prune(before, PRUNE_STEP);
+        const n = await step();
         total += n;
+        pruned[reason] += n;
+        if (n > 0) options.onPruned?.(n, reason);
         if (n < PRUNE_STEP || closing !== undefined) return total;
       }
     } catch (err) {
       report(err);
       return total;
     }
+  }
+
+  function prune(): Promise<number> {
+    const before = now() - retentionDays * DAY_MS;
+    return inSteps('age', () => sink.prune(before, PRUNE_STEP));
+  }
+
+  function trim(): Promise<number> {
+    if (maxRows <= 0) return Promise.resolve(0);
+    trimming ??= inSteps('size', () => sink.trim(maxRows, PRUNE_STEP)).finally(() => {
+      trimming = undefined;
+    });
+    return trimming;
+  }
+
+  /** After a write: trim, unless a trim runs or ran within `trimEveryMs`. */
+  function trimSoon(): void {
+    if (maxRows <= 0 || trimming !== undefined || closing !== undefined) return;
+    const at = Date.now();
+    if (at - lastTrim < trimEveryMs) return;
+    lastTrim = at;
+    void trim();
   }
 
   const flushTimer = setInterval(flush, options.flushMs ?? 250);
@@ -189,7 +234,15 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
     flush,
     flushed,
     prune,
-    status: () => ({ queueDepth: pending.length + rows.length + inFlight, queueSize, written, dropped }),
+    trim,
+    status: () => ({
+      queueDepth: pending.length + rows.length + inFlight,
+      queueSize,
+      written,
+      dropped,
+      maxRows,
+      pruned: { age: pruned.age, size: pruned.size },
+    }),
     close() {
       closing ??= (async () => {
         unsubscribe?.();
@@ -198,6 +251,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
         clearTimeout(firstPrune);
         flush();
         await flushed();
+        await trimming;
         await sink.close();
       })();
       return closing;

@@ -9,12 +9,14 @@
  * `dist/` and under Jest's TypeScript transform.
  */
 import { Worker } from 'node:worker_threads';
-import type { EventRow, EventStore } from './event-store';
+import { TRIM_SQL, type EventRow, type EventStore } from './event-store';
 
 export interface EventSink {
   write(rows: readonly EventRow[]): Promise<void>;
   /** Deletes up to `max` events older than `beforeMs`; resolves to how many went. */
   prune(beforeMs: number, max: number): Promise<number>;
+  /** Deletes up to `max` of the oldest events beyond the newest `keep`; resolves to how many went. */
+  trim(keep: number, max: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ export function createInlineEventSink(store: EventStore): EventSink {
   return {
     write: async (rows) => store.insertRows(rows),
     prune: async (beforeMs, max) => store.prune(beforeMs, max),
+    trim: async (keep, max) => store.trim(keep, max),
     close: async () => undefined,
   };
 }
@@ -35,6 +38,7 @@ db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 const insert = db.prepare('INSERT INTO events (time_ms, type, verdict, agent, host, record) VALUES (?, ?, ?, ?, ?, ?)');
 const prune = db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? ORDER BY id LIMIT ?)');
+const trim = db.prepare(workerData.trimSql);
 const write = db.transaction((rows) => {
   for (const r of rows) insert.run(r[0], r[1], r[2], r[3], r[4], r[5]);
 });
@@ -43,6 +47,7 @@ parentPort.on('message', (m) => {
     let n = 0;
     if (m.op === 'write') { write(m.rows); n = m.rows.length; }
     else if (m.op === 'prune') n = prune.run(m.before, m.max).changes;
+    else if (m.op === 'trim') n = trim.run(m.keep, m.max).changes;
     else if (m.op === 'close') db.close();
     parentPort.postMessage({ id: m.id, ok: true, n });
   } catch (err) {
@@ -56,7 +61,7 @@ type Reply = { id: number; ok: true; n: number } | { id: number; ok: false; erro
 export function createWorkerEventSink(file: string): EventSink {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { file, driver: require.resolve('better-sqlite3') },
+    workerData: { file, driver: require.resolve('better-sqlite3'), trimSql: TRIM_SQL },
   });
   worker.unref();
   let next = 0;
@@ -88,6 +93,7 @@ export function createWorkerEventSink(file: string): EventSink {
       await send({ op: 'write', rows });
     },
     prune: (before, max) => send({ op: 'prune', before, max }),
+    trim: (keep, max) => send({ op: 'trim', keep, max }),
     close() {
       closed ??= send({ op: 'close' })
         .catch(() => 0)

@@ -61,8 +61,19 @@ export interface EventStore {
   query(q: EventQuery): StoredEvent[];
   /** Deletes up to `max` events older than `beforeMs`; returns how many went. */
   prune(beforeMs: number, max: number): number;
+  /** Deletes up to `max` of the oldest events beyond the newest `keep`; returns how many went. */
+  trim(keep: number, max: number): number;
   count(): number;
 }
+
+/**
+ * The row bound: keeps the rows with the `keep` highest ids, the newest. Ids only grow
+ * (AUTOINCREMENT) and rows go only from the old end, so this finds the cut from `MAX(id)` (an
+ * index lookup) instead of counting the table, and deletes at most `max` rows per statement.
+ * A gap left by the age bound among the newest ids only makes it keep fewer.
+ */
+export const TRIM_SQL =
+  'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id <= (SELECT MAX(id) FROM events) - ? ORDER BY id LIMIT ?)';
 
 export function insertEventStatement(db: Database.Database): (e: EventRecord) => void {
   const insert = db.prepare<[number, string, string | null, string | null, string | null, string]>(
@@ -84,6 +95,7 @@ export function createEventStore(db: Database.Database): EventStore {
   const prune = db.prepare<[number, number]>(
     'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? ORDER BY id LIMIT ?)',
   );
+  const trim = db.prepare<[number, number]>(TRIM_SQL);
   const count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM events');
   return {
     insert: (records) => {
@@ -121,6 +133,7 @@ export function createEventStore(db: Database.Database): EventStore {
       }));
     },
     prune: (beforeMs, max) => prune.run(beforeMs, max).changes,
+    trim: (keep, max) => trim.run(keep, max).changes,
     count: () => count.get()?.n ?? 0,
   };
 }
