@@ -197,8 +197,8 @@ describe('createEventRecorder()', () => {
     for (let i = 0; i < 8; i++) t.recorder.enqueue(message(i));
     t.recorder.flush();
     await t.recorder.flushed();
-    for (let i = 0; i < 10 && t.recorder.status().pruned.size < 5; i++) {
-      await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 200 && t.recorder.status().pruned.size < 5; i++) {
+      await new Promise((r) => setTimeout(r, 5));
     }
     expect([t.store.count(), t.recorder.status().pruned.size]).toEqual([3, 5]);
     await t.close();

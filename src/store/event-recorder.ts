@@ -82,6 +82,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   const trimEveryMs = options.trimEveryMs ?? 1_000;
   const pruned: Record<PruneReason, number> = { age: 0, size: 0 };
   let trimming: Promise<number> | undefined;
+  let trimTimer: NodeJS.Timeout | undefined;
   let lastTrim = -Infinity;
   /** This turn's decisions, made into rows by `compact` before the turn ends. */
   const pending: { message: DecisionMessage; at: number }[] = [];
@@ -196,28 +197,39 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   }
 
   function trim(): Promise<number> {
-    if (maxRows <= 0) return Promise.resolve(0);
+    if (maxRows <= 0 || closing !== undefined) return trimming ?? Promise.resolve(0);
     trimming ??= inSteps('size', () => sink.trim(maxRows, PRUNE_STEP)).finally(() => {
       trimming = undefined;
     });
     return trimming;
   }
 
-  /** After a write: trim, unless a trim runs or ran within `trimEveryMs`. */
+  /**
+   * After a write: one trim, `trimEveryMs` after the previous one started (at once the first
+   * time), and after a trim still running, so the last write of a burst is trimmed too.
+   */
   function trimSoon(): void {
-    if (maxRows <= 0 || trimming !== undefined || closing !== undefined) return;
-    const at = Date.now();
-    if (at - lastTrim < trimEveryMs) return;
-    lastTrim = at;
-    void trim();
+    if (maxRows <= 0 || closing !== undefined || trimTimer !== undefined) return;
+    trimTimer = setTimeout(
+      () => {
+        trimTimer = undefined;
+        lastTrim = Date.now();
+        void (trimming ?? Promise.resolve(0)).then(trim);
+      },
+      Math.max(0, lastTrim + trimEveryMs - Date.now()),
+    );
+    trimTimer.unref();
   }
 
   const flushTimer = setInterval(flush, options.flushMs ?? 250);
   flushTimer.unref();
   const pruneTimer = setInterval(() => void prune(), options.pruneEveryMs ?? 3_600_000);
   pruneTimer.unref();
-  // Also soon after start: a service that was down for days comes back within its retention.
-  const firstPrune = setTimeout(() => void prune(), 1_000);
+  // Also soon after start: a service that was down for days comes back within its retention, and
+  // one restarted with a lower row bound within that.
+  const firstPrune = setTimeout(() => {
+    void prune().then(trim);
+  }, 1_000);
   firstPrune.unref();
 
   const flushed = async (): Promise<void> => {
@@ -249,6 +261,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
         clearInterval(flushTimer);
         clearInterval(pruneTimer);
         clearTimeout(firstPrune);
+        clearTimeout(trimTimer);
         flush();
         await flushed();
         await trimming;
