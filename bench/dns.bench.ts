@@ -40,6 +40,7 @@ function filteringPolicy(): DnsPolicy {
   for (let i = 0; i < 10_000; i++) allowed.add(`other${i}.example.org`);
   const denied = new Set(['169.254.169.254', '127.0.0.1', '::1']);
   return {
+    checkChain: () => 'allow',
     checkQuery: (_client, name) => (allowed.has(name) ? 'allow' : 'refuse'),
     checkAnswer: (_client, _names, ip) => (denied.has(ip.text) ? 'strip' : 'keep'),
   };

@@ -5,9 +5,10 @@
  */
 import type { Registry } from 'prom-client';
 import type { Decision } from '../engine/types';
-import type { IpAddress } from '../policy/values';
+import type { Decider } from '../decide/decider';
 import { createAdminPolicy } from '../sources/admin-policy';
-import { loadMergedPolicies, type PolicySet } from '../sources/merged-policy';
+import { DEFAULT_EVENTS_MAX_ROWS } from '../config/serve-config';
+import { mergePolicySet, type FileDocuments, type PolicySet } from '../sources/merged-policy';
 import type { SnapshotStore } from '../sources/snapshot-store';
 import { openAdminDatabase } from '../store/database';
 import { createEventMetrics } from '../store/event-metrics';
@@ -28,6 +29,8 @@ export interface AdminStoreOptions {
   readonly tokensFile?: string;
   readonly eventsQueueSize?: number;
   readonly eventsRetentionDays?: number;
+  /** 0: no row bound. */
+  readonly eventsMaxRows?: number;
   readonly registry: Registry;
   readonly logger: Logger;
 }
@@ -36,12 +39,12 @@ export interface AdminStore {
   readonly file: string;
   readonly recorder: EventRecorder;
   isOpen(): boolean;
-  /** The snapshot store's `load`: policy files plus stored resources. */
-  load(paths: readonly string[]): Promise<PolicySet>;
+  /** The snapshot store's `load`: the policy files as read (policy-files.ts) plus stored resources. */
+  load(files: FileDocuments): PolicySet;
   api(deps: {
     snapshots: SnapshotStore;
     policyPaths: readonly string[];
-    resolve: (host: string) => Promise<readonly IpAddress[]>;
+    decider: Decider;
     decisionJson: (d: Decision) => Record<string, unknown>;
   }): AdminApiDeps;
   /** Writes queued events and closes the database. */
@@ -59,8 +62,10 @@ export function openAdminStore(options: AdminStoreOptions): AdminStore {
     sink: db.file === ':memory:' ? createInlineEventSink(events) : createWorkerEventSink(db.file),
     queueSize: options.eventsQueueSize ?? 10_000,
     retentionDays: options.eventsRetentionDays ?? 7,
+    maxRows: options.eventsMaxRows ?? DEFAULT_EVENTS_MAX_ROWS,
     onWritten: (n) => metrics.written(n),
     onDropped: (n) => metrics.dropped(n),
+    onPruned: (n, reason) => metrics.pruned(n, reason),
     onError: (err) => options.logger.error({ err }, 'events log write failed'),
   });
   const metrics = createEventMetrics(options.registry, () => recorder.status().queueDepth);
@@ -75,7 +80,11 @@ export function openAdminStore(options: AdminStoreOptions): AdminStore {
     file: db.file,
     recorder,
     isOpen: () => db.open,
-    load: (paths) => loadMergedPolicies(paths, () => resources.list().map((r) => r.document)),
+    load: (files) =>
+      mergePolicySet(
+        files,
+        resources.list().map((r) => r.document),
+      ),
     api(deps) {
       const policy = createAdminPolicy({
         store: resources,
@@ -96,7 +105,7 @@ export function openAdminStore(options: AdminStoreOptions): AdminStore {
         tokens,
         ...(options.tokensFile === undefined ? {} : { tokensFile: options.tokensFile }),
         queue,
-        resolve: deps.resolve,
+        decider: deps.decider,
         decisionJson: deps.decisionJson,
         store: { file: db.file, open: () => db.open },
         logger: options.logger,

@@ -6,13 +6,10 @@
  * Nothing is dispatched and nothing is recorded as traffic: the decision is not published on the
  * decision channel, so it reaches neither the events log nor the metrics.
  */
-import { randomUUID } from 'node:crypto';
 import { compileSnapshot, type Snapshot } from '../compile/snapshot';
-import { decide } from '../engine/decide';
-import { nameToResolve } from '../engine/resolution';
-import type { Agent, Decision, EgressRequest } from '../engine/types';
+import type { Decision, EgressRequest } from '../engine/types';
+import type { Decider } from '../decide/decider';
 import { requestFromTarget } from '../decide/target-request';
-import { resolveAgentWith } from '../identity/resolve-agent';
 import { parseDocuments, type RawDocument } from '../policy/documents';
 import { parseIpLiteral } from '../policy/ip';
 import { normalizeHostname } from '../policy/hostname';
@@ -47,20 +44,22 @@ export interface DryRunInput {
 export interface DryRunDeps {
   readonly snapshots: SnapshotStore;
   readonly policy: AdminPolicy;
-  /** The serving process's resolver (bounded, cached). */
-  readonly resolve: (host: string) => Promise<readonly IpAddress[]>;
+  /** The serving process's decider, with its resolver (bounded, cached). */
+  readonly decider: Decider;
 }
 
 export async function dryRun(deps: DryRunDeps, input: DryRunInput): Promise<Decision> {
   const request = requestOf(input);
-  const snapshot =
-    input.draft === undefined ? deps.snapshots.current() : await draftSnapshot(deps, input.draft);
-  const agent = agentOf(snapshot, request, input);
-  const context = { id: randomUUID() };
-  const host = snapshot === undefined ? undefined : nameToResolve(snapshot, request, agent);
-  if (host === undefined) return decide(snapshot, request, agent, context);
-  const resolved = fixedAnswer(input.resolve, host) ?? (await deps.resolve(host));
-  return decide(snapshot, request, agent, { ...context, resolved });
+  const snapshot = input.draft === undefined ? undefined : await draftSnapshot(deps, input.draft);
+  const a = input.agent ?? {};
+  return deps.decider.decide(request, {
+    snapshot,
+    agent: {
+      ...(a.labels !== undefined ? { labels: a.labels } : {}),
+      ...(a.namespace !== undefined ? { namespace: a.namespace } : {}),
+    },
+    answers: fixedAnswers(input.resolve),
+  });
 }
 
 function requestOf(input: DryRunInput): EgressRequest {
@@ -70,30 +69,30 @@ function requestOf(input: DryRunInput): EgressRequest {
   throw new ApiError('invalid_value', message, { field: `body.${built.field}` });
 }
 
-function agentOf(snapshot: Snapshot | undefined, request: EgressRequest, input: DryRunInput): Agent {
-  const a = input.agent ?? {};
-  return resolveAgentWith(snapshot?.agents, request, {
-    ...(a.labels !== undefined ? { labels: a.labels } : {}),
-    ...(a.namespace !== undefined ? { namespace: a.namespace } : {}),
-  });
-}
-
-function fixedAnswer(answers: DryRunInput['resolve'], host: string): readonly IpAddress[] | undefined {
+function fixedAnswers(answers: DryRunInput['resolve']): Map<string, readonly IpAddress[]> | undefined {
   if (answers === undefined) return undefined;
+  const map = new Map<string, readonly IpAddress[]>();
   for (const [name, ips] of Object.entries(answers)) {
     const normal = normalizeHostname(name);
-    if (!normal.ok || normal.host !== host) continue;
-    return ips.map((text, i) => {
-      const ip = parseIpLiteral(text);
-      if (ip === undefined) {
-        throw new ApiError('invalid_value', `${text} is not an IP address`, {
-          field: `body.resolve.${name}[${i}]`,
-        });
-      }
-      return ip;
-    });
+    if (!normal.ok) {
+      throw new ApiError('invalid_value', `${name} is not a host name: ${normal.message}`, {
+        field: `body.resolve.${name}`,
+      });
+    }
+    map.set(
+      normal.host,
+      ips.map((text, i) => {
+        const ip = parseIpLiteral(text);
+        if (ip === undefined) {
+          throw new ApiError('invalid_value', `${text} is not an IP address`, {
+            field: `body.resolve.${name}[${i}]`,
+          });
+        }
+        return ip;
+      }),
+    );
   }
-  return undefined;
+  return map;
 }
 
 async function draftSnapshot(deps: DryRunDeps, draft: string | readonly unknown[]): Promise<Snapshot> {

@@ -11,7 +11,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Decision } from '../engine/types';
-import type { IpAddress } from '../policy/values';
+import type { Decider } from '../decide/decider';
 import { PolicyRejected, type AdminPolicy } from '../sources/admin-policy';
 import type { SnapshotStore } from '../sources/snapshot-store';
 import type { EventRecorderStatus } from '../store/event-recorder';
@@ -40,7 +40,8 @@ export interface AdminApiDeps {
   /** Where file tokens come from, for messages. */
   readonly tokensFile?: string;
   readonly queue: SerialQueue;
-  readonly resolve: (host: string) => Promise<readonly IpAddress[]>;
+  /** The serving process's decider, for the dry run. */
+  readonly decider: Decider;
   /** The Decision's JSON form (`check --json`), shared with the CLI. */
   readonly decisionJson: (d: Decision) => Record<string, unknown>;
   readonly store: { readonly file: string; open(): boolean };
@@ -179,7 +180,7 @@ function registerApi(app: FastifyInstance, api: AdminApiDeps): void {
   registerFirewallPolicyRoutes(app, routeDeps);
   registerFirewallRuleRoutes(app, routeDeps);
   registerFirewallKeyRoutes(app, routeDeps);
-  registerTestRoutes(app, { ...routeDeps, resolve: api.resolve, decisionJson: api.decisionJson });
+  registerTestRoutes(app, { ...routeDeps, decider: api.decider, decisionJson: api.decisionJson });
   registerEventRoutes(app, api.events);
   registerTokenRoutes(app, {
     tokens: api.tokens,
@@ -220,6 +221,13 @@ function rejected(err: PolicyRejected): ApiError {
     : new ApiError('invalid_policy', `the change does not validate: ${err.message}`, { issues });
 }
 
-function eventStatus(s: EventRecorderStatus): Record<string, number> {
-  return { queue_depth: s.queueDepth, queue_size: s.queueSize, written: s.written, dropped: s.dropped };
+function eventStatus(s: EventRecorderStatus): Record<string, unknown> {
+  return {
+    queue_depth: s.queueDepth,
+    queue_size: s.queueSize,
+    written: s.written,
+    dropped: s.dropped,
+    max_rows: s.maxRows,
+    pruned: { age: s.pruned.age, size: s.pruned.size },
+  };
 }

@@ -58,6 +58,11 @@ export interface RouteTable {
 /** What the table is asked about; the engine builds it once per request. */
 export interface MatchQuery {
   readonly names: readonly string[];
+  /**
+   * Unproven names for the address `ip`: they find only matches that also list CIDRs, which must
+   * then hold the address (the operator pinned it, so the name needs no further proof).
+   */
+  readonly claims: readonly string[];
   readonly ip: IpAddress | undefined;
   readonly port: number;
   readonly protocol: Protocol;
@@ -162,6 +167,13 @@ export function findMatch(table: RouteTable, q: MatchQuery): MatchHit | undefine
     if (found) return found;
   }
   if (q.ip !== undefined) {
+    for (const name of q.claims) {
+      table.byHost.forEach(name, (m) => {
+        found = m.cidrs.length > 0 ? hit(m, q) : undefined;
+        return found !== undefined;
+      });
+      if (found) return found;
+    }
     table.byCidr.forEach(q.ip, ({ match }) => {
       found = hit(match, q);
       return found !== undefined;

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadServeConfig, ConfigError } from './serve-config';
 
+const load = (args: string[], env: NodeJS.ProcessEnv = {}) => loadServeConfig(args, env);
+
 const problems = (args: string[], env: NodeJS.ProcessEnv = {}): readonly string[] => {
   try {
     loadServeConfig(args, env);
@@ -74,7 +76,10 @@ describe('loadServeConfig()', () => {
       reject: 'nxdomain',
       minTtlSeconds: 60,
       maxTtlSeconds: 86400,
+      proxySources: [],
     });
+    // The same upstreams serve decisions' lookups.
+    expect(c.lookupServers).toEqual(['10.0.0.2:53', '[fd00::53]']);
     const found = problems([
       '--policy',
       'p',
@@ -92,6 +97,23 @@ describe('loadServeConfig()', () => {
     expect(found.join('\n')).toMatch(/DNS upstream "dns.google"/);
     expect(found.join('\n')).toMatch(/DNS reject "drop"/);
     expect(found.join('\n')).toMatch(/min TTL 900 is above max TTL 60/);
+  });
+
+  it('reads trusted DNS proxy sources as addresses or CIDRs, and rejects anything else', () => {
+    const c = load(['--policy', 'p', '--dns-port', '53', '--dns-proxy-source', '10.253.0.0/16'], {
+      PORTCULLIS_DNS_PROXY_SOURCE: 'ignored-by-the-flag',
+    });
+    expect(c.dns?.proxySources.map((cidr) => cidr.text)).toEqual(['10.253.0.0/16']);
+    const single = load(['--policy', 'p', '--dns-port', '53'], { PORTCULLIS_DNS_PROXY_SOURCE: '10.1.2.3' });
+    expect(single.dns?.proxySources.map((cidr) => cidr.text)).toEqual(['10.1.2.3/32']);
+    const found = problems(['--policy', 'p', '--dns-port', '53', '--dns-proxy-source', 'envoy']);
+    expect(found.join('\n')).toMatch(/DNS proxy source "envoy" is not an IP address or CIDR/);
+  });
+
+  it("bounds decisions' lookups", () => {
+    expect(load(['--policy', 'p']).lookupTimeoutMs).toBe(150);
+    expect(load(['--policy', 'p', '--lookup-timeout-ms', '90']).lookupTimeoutMs).toBe(90);
+    expect(problems(['--policy', 'p', '--lookup-timeout-ms', '0']).join('\n')).toMatch(/lookup-timeout-ms/);
   });
 
   it('reports every problem at once, including unknown config-file keys', () => {
@@ -124,5 +146,27 @@ describe('loadServeConfig()', () => {
     expect(problems(['--policy', 'p', '--events-queue-size', '0']).join('\n')).toMatch(
       /--events-queue-size: "0" is not a whole number from 1/,
     );
+  });
+  it('reads the reload windows and the events row bound: flag over environment over config file', () => {
+    expect(loadServeConfig(['--policy', 'p'], {})).toMatchObject({
+      reloadSettleMs: 1000,
+      reloadEmptyGraceMs: 10_000,
+      eventsMaxRows: 1_000_000,
+    });
+    const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-config-'));
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, 'reloadSettleMs: 300\nreloadEmptyGraceMs: 4000\neventsMaxRows: 50\n');
+    const c = loadServeConfig(['--config', file, '--policy', 'p', '--reload-settle-ms', '0'], {
+      PORTCULLIS_RELOAD_SETTLE_MS: '700',
+      PORTCULLIS_RELOAD_EMPTY_GRACE_MS: '60000',
+    });
+    expect(c).toMatchObject({ reloadSettleMs: 0, reloadEmptyGraceMs: 60_000, eventsMaxRows: 50 });
+    expect(loadServeConfig(['--policy', 'p', '--events-max-rows', '0'], {}).eventsMaxRows).toBe(0);
+    const found = problems(['--policy', 'p', '--reload-settle-ms=-1', '--events-max-rows', 'many'], {
+      PORTCULLIS_RELOAD_EMPTY_GRACE_MS: '1.5',
+    }).join('\n');
+    expect(found).toMatch(/--reload-settle-ms: "-1" is not a whole number from 0/);
+    expect(found).toMatch(/PORTCULLIS_RELOAD_EMPTY_GRACE_MS: "1.5" is not a whole number/);
+    expect(found).toMatch(/--events-max-rows: "many" is not a whole number from 0/);
   });
 });

@@ -12,7 +12,11 @@ import type { DnsClient } from './policy';
  */
 export type DnsQueryOutcome = 'answered' | 'refused' | 'servfail' | 'formerr' | 'dropped';
 
-export type DnsEventFlag = 'encrypted_dns';
+/**
+ * `encrypted_dns`: the name is a known DoH/DoT resolver. `cname_blocked`: the answer's CNAME chain
+ * reached a name blocked for this client, so the answer was refused.
+ */
+export type DnsEventFlag = 'encrypted_dns' | 'cname_blocked';
 
 export type DnsEvent =
   | {

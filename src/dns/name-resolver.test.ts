@@ -33,7 +33,7 @@ function setup(answers: Record<string, Answer>, options: Partial<NameResolverOpt
     now: () => clock.t,
     ...options,
   });
-  const texts = async (host: string) => (await resolver.resolve(host)).map((ip) => ip.text);
+  const texts = async (host: string) => (await resolver.resolve(host)).addresses.map((ip) => ip.text);
   return { clock, calls: dns.calls, resolver, texts };
 }
 
@@ -47,7 +47,7 @@ describe('createNameResolver', () => {
     });
     const pending = resolver.resolve('metadata.internal');
     expect(calls).toEqual(['metadata.internal/4', 'metadata.internal/6']);
-    expect((await pending).map((ip) => ip.text)).toEqual(['169.254.169.254', 'fd00:ec2::254']);
+    expect((await pending).addresses.map((ip) => ip.text)).toEqual(['169.254.169.254', 'fd00:ec2::254']);
     expect(await texts('METADATA.internal.')).toEqual(['169.254.169.254', 'fd00:ec2::254']);
     expect(calls).toHaveLength(2);
   });
@@ -115,8 +115,12 @@ describe('createNameResolver', () => {
       },
       now: () => 0,
     });
-    await expect(resolver.resolve('a.example')).resolves.toEqual([]);
-    await expect(resolver.resolve('')).resolves.toEqual([]);
+    await expect(resolver.resolve('a.example')).resolves.toEqual({
+      host: 'a.example',
+      addresses: [],
+      failure: 'lookup error',
+    });
+    await expect(resolver.resolve('')).resolves.toMatchObject({ addresses: [], failure: 'empty name' });
   });
 
   it('shares one lookup between concurrent requests for a name', async () => {

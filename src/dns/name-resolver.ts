@@ -1,8 +1,9 @@
 /**
- * Best-effort resolution of a destination name, for firewall lists that mix names with IPs and
- * CIDRs: "the name is best-effort resolved and its addresses re-checked, so metadata.internal still
- * matches a 169.254.0.0/16 deny" (seed 002 §2). The engine stays pure; the adapter asks
- * `firewallNeedsResolution`, awaits `resolve`, and hands the addresses in as `LayerInput.resolved`.
+ * Looks destination names up for decisions: the addresses a policy judges for a name Envoy resolves
+ * itself (firewall lists mixing names with IPs and CIDRs, mirrord block rules on addresses), and the
+ * proof of a claimed name for the address an L4 or transparent connection is dialled to
+ * (engine/name-evidence.ts). The engine stays pure: the decider asks `nameToResolve`, awaits
+ * `resolve`, and hands the result in as `DecideContext.lookup`.
  *
  * It sits on the request path, so it is bounded three ways: A and AAAA are asked in parallel and
  * given `timeoutMs` together (what has arrived by then is used, a family still out counts as
@@ -10,11 +11,15 @@
  * empty answer is cached briefly, so a dead name costs one timeout per `negativeTtlMs`, not one per
  * request. Concurrent requests for one name share one lookup.
  *
- * Best effort is the seed's term: the address a tool then dials may differ (DNS rebinding), which
- * is why the DNS surface strips answers into guarded ranges as well.
+ * A lookup that gives no address says why (`failure`), and a decision that needs the addresses
+ * denies on it: an empty list would let a slow or lying authoritative server turn a CIDR deny into
+ * an allow. When Portcullis's own DNS server runs, `serve` uses its cache instead of this one
+ * (dns/answer-cache.ts), so that the answers Envoy receives are the ones decisions checked; this
+ * resolver serves `check`, the dry run and a `serve` without DNS.
  */
 import { Resolver } from 'node:dns/promises';
 
+import type { NameLookup } from '../engine/name-evidence';
 import { parseIpLiteral } from '../policy/ip';
 import type { IpAddress } from '../policy/values';
 
@@ -45,22 +50,24 @@ export interface NameResolverOptions {
 }
 
 export interface NameResolver {
-  /** The name's IPv4 and IPv6 addresses; empty when it does not resolve in time. Never rejects. */
-  resolve(host: string): Promise<readonly IpAddress[]>;
+  /** The name's IPv4 and IPv6 addresses, or why there are none. Never rejects. */
+  resolve(host: string): Promise<NameLookup>;
   /** Names cached now, expired ones included until they are evicted or asked for. */
   readonly size: number;
 }
 
 interface CacheEntry {
-  readonly addresses: readonly IpAddress[];
+  readonly lookup: NameLookup;
   readonly expiresAt: number;
 }
 
-/** What one family produced: records, or nothing usable (error or still out at the deadline). */
-type FamilyResult = readonly ResolvedRecord[] | 'failed';
+/**
+ * What one family produced: records, an authoritative "no such name", or nothing usable: an error
+ * (its code) or still out at the deadline.
+ */
+type FamilyResult = readonly ResolvedRecord[] | 'nxdomain' | { readonly failed: string };
 
-/** `node:dns` codes for an authoritative "no such name" or "no records of this type". */
-const NO_RECORDS = new Set(['ENODATA', 'ENOTFOUND']);
+const TIMED_OUT = Object.freeze({ failed: 'timed out' });
 
 export function createNameResolver(options: NameResolverOptions = {}): NameResolver {
   const timeoutMs = options.timeoutMs ?? 250;
@@ -75,7 +82,7 @@ export function createNameResolver(options: NameResolverOptions = {}): NameResol
   }
 
   const cache = new Map<string, CacheEntry>();
-  const pending = new Map<string, Promise<readonly IpAddress[]>>();
+  const pending = new Map<string, Promise<NameLookup>>();
 
   function remember(key: string, entry: CacheEntry): void {
     cache.delete(key);
@@ -83,29 +90,33 @@ export function createNameResolver(options: NameResolverOptions = {}): NameResol
     if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
   }
 
-  async function lookupAndCache(key: string): Promise<readonly IpAddress[]> {
+  async function lookupAndCache(key: string): Promise<NameLookup> {
     const [v4, v6] = await withDeadline(timeoutMs, [ask(lookup, key, 4), ask(lookup, key, 6)]);
-    const records = [...(v4 === 'failed' ? [] : v4), ...(v6 === 'failed' ? [] : v6)];
+    const records = [...(Array.isArray(v4) ? v4 : []), ...(Array.isArray(v6) ? v6 : [])];
     const addresses = uniqueAddresses(records);
     let lifetime = negativeTtlMs;
+    let failure: string | undefined;
     if (addresses.length > 0) {
       const ttlMs = Math.min(...records.map((r) => r.ttl)) * 1000;
       lifetime = Math.min(maxTtlMs, Math.max(minTtlMs, Number.isFinite(ttlMs) ? ttlMs : 0));
       // Half an answer (one family failed) is used, but asked again soon.
-      if (v4 === 'failed' || v6 === 'failed') lifetime = Math.min(lifetime, negativeTtlMs);
+      if (!Array.isArray(v4) || !Array.isArray(v6)) lifetime = Math.min(lifetime, negativeTtlMs);
+    } else {
+      failure = failureOf(v4!, v6!);
     }
-    remember(key, { addresses, expiresAt: now() + lifetime });
-    return addresses;
+    const result: NameLookup = Object.freeze({ host: key, addresses, failure });
+    remember(key, { lookup: result, expiresAt: now() + lifetime });
+    return result;
   }
 
   return {
-    resolve(host: string): Promise<readonly IpAddress[]> {
+    resolve(host: string): Promise<NameLookup> {
       const key = host.toLowerCase().replace(/\.$/, '');
-      if (key === '') return Promise.resolve([]);
+      if (key === '') return Promise.resolve({ host, addresses: [], failure: 'empty name' });
       const hit = cache.get(key);
       if (hit !== undefined && hit.expiresAt > now()) {
         remember(key, hit);
-        return Promise.resolve(hit.addresses);
+        return Promise.resolve(hit.lookup);
       }
       const inFlight = pending.get(key);
       if (inFlight !== undefined) return inFlight;
@@ -132,18 +143,30 @@ async function ask(lookup: FamilyLookup, host: string, family: 4 | 6): Promise<F
     return await lookup(host, family);
   } catch (error: unknown) {
     const code = (error as { code?: unknown } | null)?.code;
-    return typeof code === 'string' && NO_RECORDS.has(code) ? [] : 'failed';
+    if (code === 'ENOTFOUND') return 'nxdomain';
+    if (code === 'ENODATA') return [];
+    return { failed: typeof code === 'string' ? code : 'lookup error' };
   }
 }
 
-/** Each promise's result, or `failed` for those still out when `timeoutMs` has passed. */
+/** Why neither family gave an address, in the words a reason shows. */
+function failureOf(v4: FamilyResult, v6: FamilyResult): string {
+  const failed = [v4, v6].find(
+    (r): r is { readonly failed: string } => typeof r === 'object' && 'failed' in r,
+  );
+  if (failed !== undefined) return failed.failed === 'ESERVFAIL' ? 'SERVFAIL' : failed.failed;
+  if (v4 === 'nxdomain' || v6 === 'nxdomain') return 'no such name';
+  return 'no addresses';
+}
+
+/** Each promise's result, or a time-out for those still out when `timeoutMs` has passed. */
 async function withDeadline(
   timeoutMs: number,
   work: readonly Promise<FamilyResult>[],
 ): Promise<FamilyResult[]> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'failed'>((resolve) => {
-    timer = setTimeout(() => resolve('failed'), timeoutMs);
+  const deadline = new Promise<FamilyResult>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
     timer.unref();
   });
   try {

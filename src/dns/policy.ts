@@ -19,6 +19,12 @@ export interface DnsPolicy {
   /** 'refuse' when this agent may never reach `name` on any port; 'allow' otherwise. */
   checkQuery(client: DnsClient, name: string): 'allow' | 'refuse';
   /**
+   * 'refuse' when a name an answer's CNAME chain passes through (after the queried one) is blocked
+   * by name for this client: the whole answer is refused, so a blocked name is never resolved
+   * through an allowed alias.
+   */
+  checkChain(client: DnsClient, name: string): 'allow' | 'refuse';
+  /**
    * 'strip' when an answer address must not be handed to this agent (guarded range or denied CIDR).
    * `names` is the CNAME chain that leads to the address, query name first. IPv4-mapped IPv6 arrives
    * unmapped; IPv4 inside NAT64, 6to4 or Teredo addresses does not, so the implementation checks
@@ -30,5 +36,6 @@ export interface DnsPolicy {
 /** Forwards every query and keeps every answer: for tests, benchmarks and a resolver with no policy yet. */
 export const allowAll: DnsPolicy = Object.freeze({
   checkQuery: () => 'allow' as const,
+  checkChain: () => 'allow' as const,
   checkAnswer: () => 'keep' as const,
 });

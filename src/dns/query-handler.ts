@@ -9,13 +9,13 @@ import type { Admission } from './admission';
 import type { BindingCache } from './binding-cache';
 import { isEncryptedDnsName } from './encrypted-dns';
 import type { DnsEventFlag, DnsEventSink, DnsQueryOutcome } from './events';
-import { emptyAnswer, formErr, truncatedAnswer, upstreamQuery } from './messages';
+import { emptyAnswer, formErr, truncatedAnswer } from './messages';
 import type { DnsClient, DnsPolicy } from './policy';
 import { parseQuery } from './query-parse';
 import type { ClientQuery, ParsedQuery } from './query-parse';
 import { filterAnswer } from './response-filter';
 import { rewriteAnswer } from './response-rewrite';
-import type { Forwarder } from './upstream';
+import type { AnswerCache } from './answer-cache';
 import {
   CLASSIC_UDP_BYTES,
   MAX_MESSAGE_BYTES,
@@ -38,7 +38,8 @@ export interface Peer {
 export interface QueryHandlerDeps {
   readonly policy: DnsPolicy;
   readonly identify: (address: string) => string;
-  readonly forwarder: Forwarder;
+  /** Upstream answers, through the cache shared with decisions' lookups. */
+  readonly answers: AnswerCache;
   readonly bindings: BindingCache;
   readonly admission: Admission;
   readonly emit: DnsEventSink;
@@ -64,7 +65,7 @@ interface Report {
 }
 
 export function createQueryHandler(deps: QueryHandlerDeps): QueryHandler {
-  const { policy, forwarder, bindings, admission, emit } = deps;
+  const { policy, answers, bindings, admission, emit } = deps;
 
   async function resolve(query: ClientQuery, client: DnsClient, report: Report): Promise<Outcome> {
     if (opcodeOf(query.flags) !== 0) {
@@ -91,11 +92,15 @@ export function createQueryHandler(deps: QueryHandlerDeps): QueryHandler {
       return { outcome: 'refused', response: emptyAnswer(query, deps.rejectRcode) };
     }
 
-    const upstream = await forwarder.forward(upstreamQuery(query), query.question);
+    const upstream = await answers.fetch(query);
     if (upstream === undefined) return { outcome: 'servfail', response: emptyAnswer(query, RCODE_SERVFAIL) };
     const result = filterAnswer(upstream.message, upstream.frame, name, client, policy);
     if (result === undefined) return { outcome: 'servfail', response: emptyAnswer(query, RCODE_SERVFAIL) };
     for (const { names, ip } of result.stripped) emit({ type: 'dns_rebinding_blocked', client, names, ip });
+    if (result.blockedName !== undefined) {
+      report.flags.push('cname_blocked');
+      return { outcome: 'refused', response: emptyAnswer(query, deps.rejectRcode) };
+    }
     if (result.refuse) return { outcome: 'refused', response: emptyAnswer(query, RCODE_REFUSED) };
 
     let response: Buffer | undefined = upstream.message;

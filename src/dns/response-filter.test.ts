@@ -28,6 +28,7 @@ function stripping(...denied: string[]): DnsPolicy & { asked: [readonly string[]
   const asked: [readonly string[], string][] = [];
   return {
     asked,
+    checkChain: () => 'allow',
     checkQuery: () => 'allow',
     checkAnswer: (_client, names, ip: IpAddress) => {
       asked.push([names, ip.text]);

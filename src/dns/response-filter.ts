@@ -30,8 +30,12 @@ export interface StrippedAnswer {
 }
 
 export interface FilterResult {
-  /** Answer addresses were stripped and none is left: the whole answer becomes REFUSED. */
+  /**
+   * The whole answer becomes REFUSED: its CNAME chain reaches a blocked name (`blockedName`), or
+   * answer addresses were stripped and none is left.
+   */
   readonly refuse: boolean;
+  readonly blockedName?: string;
   /** Indexes into `frame.records` to remove before the answer goes out. */
   readonly remove: ReadonlySet<number>;
   readonly bindings: readonly AnswerBinding[];
@@ -78,6 +82,12 @@ export function filterAnswer(
     if (link === undefined || chain.includes(link.target)) break;
     chain.push(link.target);
     chainTtl.push(Math.min(chainTtl[chainTtl.length - 1]!, link.ttl));
+  }
+
+  for (let i = 1; i < chain.length; i++) {
+    if (policy.checkChain(client, chain[i]!) === 'refuse') {
+      return { refuse: true, blockedName: chain[i]!, remove: new Set(), bindings: [], stripped: [] };
+    }
   }
 
   const remove = new Set<number>();

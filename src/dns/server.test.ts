@@ -48,6 +48,7 @@ function zoneScript(q: DecodedPacket): Packet {
 
 /** Strips guarded and listed addresses; refuses listed names. */
 const guardPolicy = (refusedNames: string[] = []): DnsPolicy => ({
+  checkChain: () => 'allow',
   checkQuery: (_client, name) => (refusedNames.includes(name) ? 'refuse' : 'allow'),
   checkAnswer: (_client, _names, addr) =>
     addr.text.startsWith('169.254.') || addr.text.startsWith('127.') ? 'strip' : 'keep',
@@ -214,6 +215,7 @@ describe('DNS server: policy', () => {
   it('answers SERVFAIL when the policy throws, and keeps serving', async () => {
     const { port } = await start({
       policy: {
+        checkChain: () => 'allow',
         checkQuery: () => {
           throw new Error('engine bug');
         },

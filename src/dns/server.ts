@@ -25,7 +25,9 @@
  * Every step reports through the injected `onEvent` sink; nothing here imports telemetry.
  */
 import net from 'node:net';
+import type { NameLookup } from '../engine/name-evidence';
 import { createAdmission } from './admission';
+import { createAnswerCache } from './answer-cache';
 import { DEFAULT_BINDING_LIMITS, createBindingCache } from './binding-cache';
 import type { BindingLimits, BindingLookup } from './binding-cache';
 import { safeSink } from './events';
@@ -66,6 +68,15 @@ export interface DnsServerOptions {
   readonly upstreamTimeoutMs?: number;
   /** Tries per query, rotating through the upstreams. Default 2. */
   readonly upstreamAttempts?: number;
+  /**
+   * The answer cache shared by queries and decisions' lookups (answer-cache.ts): lifetime floor and
+   * ceiling in seconds, and entries. Defaults 5, 300 and 10000.
+   */
+  readonly answerCache?: {
+    readonly minTtlSeconds?: number;
+    readonly maxTtlSeconds?: number;
+    readonly maxEntries?: number;
+  };
   /** Default 1024. */
   readonly maxInFlight?: number;
   /** Per client address. Default 128. */
@@ -91,6 +102,11 @@ export interface DnsServer {
   /** Stops listening, ends upstream exchanges in flight, and disconnects TCP clients. */
   close(): Promise<void>;
   readonly bindings: BindingLookup;
+  /**
+   * A name's addresses through the same upstreams and answer cache as the queries this server
+   * answers, within `timeoutMs`: what decisions judge is what Envoy then receives.
+   */
+  lookup(host: string, timeoutMs: number): Promise<NameLookup>;
 }
 
 type NumericOption = {
@@ -125,10 +141,23 @@ export function createDnsServer(options: DnsServerOptions = {}): DnsServer {
     timeoutMs: int('upstreamTimeoutMs', 1500, 1),
     attempts: int('upstreamAttempts', 2, 1, 16),
   });
+  const cacheOptions = options.answerCache ?? {};
+  const cacheFloor = cacheOptions.minTtlSeconds ?? 5;
+  const cacheCeiling = cacheOptions.maxTtlSeconds ?? 300;
+  if (!(cacheFloor >= 0 && cacheCeiling >= cacheFloor)) {
+    throw new RangeError('DNS server: answerCache needs 0 ≤ minTtlSeconds ≤ maxTtlSeconds');
+  }
+  const answers = createAnswerCache({
+    forwarder,
+    minTtlMs: cacheFloor * 1000,
+    maxTtlMs: cacheCeiling * 1000,
+    maxEntries: cacheOptions.maxEntries ?? 10_000,
+    now,
+  });
   const handle = createQueryHandler({
     policy: options.policy ?? allowAll,
     identify: options.identify ?? ((address) => address),
-    forwarder,
+    answers,
     bindings,
     admission: createAdmission(int('maxInFlight', 1024, 1), int('maxInFlightPerClient', 128, 1)),
     emit: safeSink(options.onEvent),
@@ -158,6 +187,7 @@ export function createDnsServer(options: DnsServerOptions = {}): DnsServer {
 
   return {
     bindings,
+    lookup: (host, timeoutMs) => answers.lookup(host, timeoutMs),
 
     async listen(address, port) {
       if (closed || listeners !== undefined) throw new Error('DNS server: listen() may be called once');

@@ -478,7 +478,9 @@ spec:
       id: 'b',
       bindings: bound({ '10.50.0.7': ['evil.example'] }),
     });
-    expect(d).toMatchObject({ verdict: 'deny', reasonCode: 'gateway_default_deny' });
+    // The SNI alone would be allowed; unproven, it cannot allow, and the bound name is not allowed.
+    expect(d).toMatchObject({ verdict: 'deny', reasonCode: 'name_unverified' });
+    expect(d.reason).toContain('pg.prod.internal (SNI) is not proven for 10.50.0.7');
     expect(d.notes).toContain('sni_mismatch');
     expect(d.destination).toMatchObject({ host: 'evil.example', hostEvidence: 'dns-binding' });
   });

@@ -9,14 +9,13 @@
  *   goes on; every layer abstaining is a deny (no_policy). The zero value is deny.
  */
 import type { Snapshot } from '../compile/snapshot';
-import type { IpAddress } from '../policy/values';
 import { canonicalizeDestination } from './destination';
-import { evaluateGateway } from './gateway-layer';
+import { evaluateGateway, nameProofFor } from './gateway-layer';
 import { evaluateMirrord } from './mirrord-layer';
 import { evaluateFirewall } from './firewall-layer';
 import { evaluateGlobalBlock, evaluateNamespaces } from './namespace-layer';
 import { describeTarget } from './describe';
-import { applyBindings, type BindingLookup } from './name-evidence';
+import { weighEvidence, type BindingLookup, type NameLookup } from './name-evidence';
 import { layerResult, type LayerInput } from './layer';
 import type {
   Agent,
@@ -36,10 +35,11 @@ export interface DecideContext {
   /** This agent's live DNS bindings (ip → names), when the DNS resolver runs. */
   readonly bindings?: BindingLookup | undefined;
   /**
-   * Addresses the destination name resolved to, looked up by the caller beforehand when a list
-   * mixing names and CIDRs needs them (`needsResolution`); the engine itself never does IO.
+   * The lookup of the name `nameToResolve` asked for, made by the caller beforehand through
+   * Portcullis's resolver (the engine itself never does IO): addresses a policy judges for a name
+   * Envoy resolves itself, or the proof of a claimed name for the dialled address.
    */
-  readonly resolved?: readonly IpAddress[] | undefined;
+  readonly lookup?: NameLookup | undefined;
 }
 
 /** The destination parsed; it is in `Decision.destination`, so the trace entry can be shared. */
@@ -68,14 +68,53 @@ export function decide(
   if (!canonical.ok) {
     return denied(base, 'sanity', 'invalid_destination', canonical.message, [], []);
   }
-  const evidence = applyBindings(canonical.destination, context.bindings);
-  const dest = evidence.dest;
+  const mode = nameProofFor(snapshot, request);
+  const evidence = weighEvidence(canonical.destination, context.bindings, mode, context.lookup);
+  const notes =
+    canonical.claimedPort === undefined ? evidence.notes : [...evidence.notes, 'port_mismatch' as const];
+  const withClaims = evaluate(snapshot, request, agent, base, evidence.dest, notes, context.lookup);
+  if (evidence.proven === undefined || withClaims.verdict === 'deny') return withClaims;
+  // Allowed with the unproven names: the allow must not rest on them.
+  const provenOnly = evaluate(snapshot, request, agent, base, evidence.proven, notes, context.lookup);
+  if (provenOnly.verdict === 'allow') return provenOnly;
+  const reason = `${evidence.unproven}; without that name, ${provenOnly.reason}`;
+  return make(
+    base,
+    'deny',
+    true,
+    {
+      layer: provenOnly.layer,
+      reasonCode: 'name_unverified',
+      reason,
+      policy: provenOnly.policy,
+      rule: provenOnly.rule,
+    },
+    reason,
+    defaultDenyResponse('name_unverified', reason),
+    provenOnly.destination,
+    notes,
+    provenOnly.trace,
+  );
+}
+
+/** Every layer on one destination, combined. */
+function evaluate(
+  snapshot: Snapshot,
+  request: EgressRequest,
+  agent: Agent,
+  base: Base,
+  dest: Destination,
+  notes: readonly DecisionNote[],
+  lookup: NameLookup | undefined,
+): Decision {
   const target = describeTarget(dest);
+  const forName = lookup !== undefined && dest.ip === undefined && lookup.host === dest.host;
   const input: LayerInput = {
     request,
     dest,
     agent,
-    resolved: context.resolved,
+    resolved: forName ? lookup.addresses : undefined,
+    resolutionFailure: forName ? lookup.failure : undefined,
     target,
   };
   // Layers in PRODUCT.md §2 order. All are evaluated, so the trace explains every layer, not
@@ -89,13 +128,9 @@ export function decide(
   trace.push(evaluateFirewall(snapshot.firewall, input));
   trace.push(evaluateNamespaces(snapshot.namespaces, input));
 
-  const notes =
-    gateway.notes.length === 0
-      ? evidence.notes
-      : evidence.notes.length === 0
-        ? gateway.notes
-        : [...evidence.notes, ...gateway.notes];
-  return combine(base, dest, trace, notes, gateway.denyResponse);
+  const all =
+    gateway.notes.length === 0 ? notes : notes.length === 0 ? gateway.notes : [...notes, ...gateway.notes];
+  return combine(base, dest, trace, all, gateway.denyResponse);
 }
 
 /** A deny for a request an adapter could not translate (malformed CheckRequest and the like). */

@@ -12,7 +12,17 @@ import { embeddedIpv4, parseCanonicalIpv4, parseRequestIp } from '../policy/ip';
 import type { IpAddress, Protocol } from '../policy/values';
 import type { Destination, HostEvidence, RawDestination } from './types';
 
-export type CanonicalizeResult = { ok: true; destination: Destination } | { ok: false; message: string };
+export type CanonicalizeResult =
+  | {
+      ok: true;
+      destination: Destination;
+      /**
+       * The port the authority (Host) named when it differs from the port the connection is
+       * dialled to; the dialled port is the one judged (`port_mismatch`).
+       */
+      claimedPort?: number;
+    }
+  | { ok: false; message: string };
 
 interface Authority {
   readonly ip?: IpAddress;
@@ -90,10 +100,14 @@ function completeDestination(
   authorityPort: number | undefined,
 ): CanonicalizeResult {
   let port = authorityPort;
-  if (port === undefined && raw.port !== undefined) {
+  let claimedPort: number | undefined;
+  if (raw.port !== undefined && (port === undefined || raw.address !== undefined)) {
     if (!Number.isInteger(raw.port) || raw.port < 1 || raw.port > 65535) {
       return fail(`port ${raw.port} is out of range (1-65535)`);
     }
+    // Checked is dialled: where the request carries the connection's own address and port (L4,
+    // transparent HTTP behind original_dst), that port is where the bytes go, whatever Host says.
+    if (port !== undefined && port !== raw.port) claimedPort = port;
     port = raw.port;
   }
   if (port === undefined && scheme !== undefined) port = defaultPort(scheme.toLowerCase());
@@ -110,6 +124,9 @@ function completeDestination(
     ip = address;
   }
 
+  if (raw.sni !== undefined && !isAscii(raw.sni)) {
+    return fail(`SNI ${show(raw.sni)} is not ASCII; a client must send the IDNA A-label (xn--…) form`);
+  }
   const sni = raw.sni === undefined ? undefined : sniName(raw.sni);
   let host: string | undefined;
   let evidence: HostEvidence = 'authority';
@@ -121,7 +138,10 @@ function completeDestination(
     evidence = 'sni';
   }
   const embedded = ip !== undefined && ip.family === 6 ? embeddedIpv4(ip) : undefined;
-  return { ok: true, destination: destination(host, evidence, ip, embedded, port, raw.protocol, sni) };
+  const dest = destination(host, evidence, ip, embedded, port, raw.protocol, sni);
+  return claimedPort === undefined
+    ? { ok: true, destination: dest }
+    : { ok: true, destination: dest, claimedPort };
 }
 
 /**
@@ -179,6 +199,10 @@ function parseAuthority(text: string): Authority | string {
   if (text.length > MAX_AUTHORITY) return `authority is longer than ${MAX_AUTHORITY} characters`;
   const badChar = findControlOrSpace(text);
   if (badChar !== undefined) return `authority contains ${badChar}`;
+  // Envoy and its resolver would look up the raw bytes, not the IDNA mapping we would judge.
+  if (!isAscii(text)) {
+    return `authority ${show(text)} is not ASCII; a client must send the IDNA A-label (xn--…) form`;
+  }
   if (text.includes('@')) return `authority ${show(text)} contains userinfo (\`@\`), which is not allowed`;
 
   let hostText: string;
@@ -278,6 +302,11 @@ function findControlOrSpace(text: string): string | undefined {
     if (c >= 0x80 && /[\p{Cc}\p{Z}]/u.test(text[i])) return 'whitespace or a control character';
   }
   return undefined;
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7e) return false;
+  return true;
 }
 
 function fail(message: string): CanonicalizeResult {

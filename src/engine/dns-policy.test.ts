@@ -71,7 +71,7 @@ describe('dnsQueryVerdict()', () => {
     ['any name when a CIDR route might allow its address', cidrs, 'exfil.example', ANONYMOUS_AGENT, 'allow'],
     ['a query with no snapshot loaded', undefined, 'api.anthropic.com', ANONYMOUS_AGENT, 'refuse'],
   ] as const)('%s → %s', (_n, snap, name, agent, verdict) => {
-    expect(dnsQueryVerdict(snap, agent, name)).toBe(verdict);
+    expect(dnsQueryVerdict(snap, { agent }, name)).toBe(verdict);
   });
 });
 
@@ -88,6 +88,6 @@ describe('dnsAnswerVerdict()', () => {
     ['an address a deny policy denies on every port', '10.66.3.4', 'strip'],
     ['an address inside an allowed CIDR', '10.1.2.3', 'keep'],
   ] as const)('%s → %s', (_n, address, verdict) => {
-    expect(dnsAnswerVerdict(snap, ANONYMOUS_AGENT, ['x.example'], ip(address))).toBe(verdict);
+    expect(dnsAnswerVerdict(snap, { agent: ANONYMOUS_AGENT }, ['x.example'], ip(address))).toBe(verdict);
   });
 });

@@ -71,6 +71,17 @@ export function evaluateFirewall(layer: FirewallLayer, input: LayerInput): Layer
   const target = input.target ?? describeTarget(input.dest);
   const via = attachment(selection, gap);
   const from = via === '' ? policy.title : `${policy.title}${via}`;
+  if (input.resolutionFailure !== undefined && policy.hasAddressEntries && input.dest.ip === undefined) {
+    // The policy judges addresses, and the addresses this name leads to are unknown: fail closed.
+    const result = layerResult(
+      'firewall',
+      'deny',
+      'resolution_failed',
+      `${from} lists IP or CIDR entries, so ${target} is judged by its addresses too, and looking it up through Portcullis's resolver failed (${input.resolutionFailure})`,
+      policy.ref,
+    );
+    return policy.resource.shadow ? shadowOf(result) : result;
+  }
   const positions = candidates(policy, input.dest, input.resolved);
   for (let i = 0; i < positions.length; i++) {
     if (i > 0 && positions[i] === positions[i - 1]) continue;

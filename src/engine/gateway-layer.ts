@@ -9,6 +9,7 @@ import type { Agent, DecisionNote, Destination, EgressRequest, LayerResult } fro
 import { describeTarget } from './describe';
 import { extend } from '../policy/extend';
 import { layerResult, shadowOf } from './layer';
+import type { NameProofMode } from './name-evidence';
 
 export interface GatewayOutcome {
   readonly results: readonly LayerResult[];
@@ -61,6 +62,19 @@ function selectGateway(snapshot: Snapshot, request: EgressRequest): Selection {
   return { kind: 'gateway', gateway };
 }
 
+/**
+ * How the gateway a request goes through proves claimed names (see name-evidence.ts). A request
+ * that reaches no single gateway (none loaded, an unknown or ambiguous one: all of them denials
+ * anyway) proves them by lookup, the safe default.
+ */
+export function nameProofFor(snapshot: Snapshot, request: EgressRequest): NameProofMode {
+  const wanted = request.context.gateway;
+  const gateway = wanted === undefined ? snapshot.soleGateway : snapshot.gateways.get(wanted);
+  return gateway?.resource.nameProof ?? 'resolve';
+}
+
+const NO_CLAIMS: readonly string[] = Object.freeze([]);
+
 const NOT_GUARDED = Object.freeze(layerResult('ssrf', 'abstain', undefined, 'not a guarded destination'));
 const GUARDED_EXEMPT = Object.freeze(
   layerResult('ssrf', 'abstain', undefined, 'guarded destination targeted explicitly by a route'),
@@ -93,6 +107,7 @@ export function evaluateGateway(
 
   const query: MatchQuery = {
     names: dest.names,
+    claims: dest.claims ?? NO_CLAIMS,
     ip: dest.ip,
     port: dest.port,
     protocol: dest.protocol,

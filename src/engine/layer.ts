@@ -44,6 +44,11 @@ export interface LayerInput {
    * lists mixing names and CIDRs, seeds 002/004). Undefined: not resolved (or nothing to resolve).
    */
   readonly resolved?: readonly IpAddress[] | undefined;
+  /**
+   * Set when the name was looked up and the lookup gave no usable addresses (timed out, SERVFAIL,
+   * no such name, no addresses): a layer that needs the addresses denies (`resolution_failed`).
+   */
+  readonly resolutionFailure?: string | undefined;
   /** `describeTarget(dest)`, when the caller made it once for every layer. */
   readonly target?: string;
 }

@@ -138,6 +138,10 @@ export function evaluateMirrord(layer: MirrordLayer, input: LayerInput): LayerRe
   let firstGaps = '';
   for (let i = 0; i < selecting.length; i++) {
     const policy = selecting[i]!;
+    if (input.resolutionFailure !== undefined && dest.ip === undefined && addressMayBlock(policy, dest)) {
+      const reason = `${target}: a block rule of ${policy.title} judges addresses, and looking the name up through Portcullis's resolver failed (${input.resolutionFailure})`;
+      return layerResult('mirrord', 'deny', 'resolution_failed', reason, policy.ref);
+    }
     const verdict = evaluatePolicy(policy, scan);
     if (!verdict.permitted) {
       const reason = `${target} ${verdict.why} of ${policy.title}${scan.gapText()}`;
@@ -158,6 +162,15 @@ export function evaluateMirrord(layer: MirrordLayer, input: LayerInput): LayerRe
       : `; ${others} other mirrord polic${others === 1 ? 'y also permits' : 'ies also permit'}`;
   const reason = `${target} permitted by ${policy.title}: ${firstVerdict.why}${also}${firstGaps}`;
   return layerResult('mirrord', 'allow', firstVerdict.code, reason, policy.ref, firstVerdict.rule);
+}
+
+/** Some block rule on an address applies to this port and protocol, so the addresses matter. */
+function addressMayBlock(p: CompiledMirrordPolicy, dest: Destination): boolean {
+  for (const rule of p.block) {
+    if (rule.ipBlock === undefined) continue;
+    if (rule.ports === undefined || rule.ports[dest.protocol]?.has(dest.port) === true) return true;
+  }
+  return false;
 }
 
 /** Leaves in `scan` the gaps the verdict's reason reports: none for a block, else its list's. */

@@ -60,6 +60,11 @@ export interface Destination {
   readonly hostEvidence?: HostEvidence;
   /** All names the evidence supports (e.g. every name of a DNS binding); `host` is the first. */
   readonly names: readonly string[];
+  /**
+   * Names the client claimed (Host, SNI) that are not proven for `ip`: only a route match that also
+   * pins CIDRs holding `ip` may match by them (engine/name-evidence.ts). Absent: none.
+   */
+  readonly claims?: readonly string[];
   /** The address, when known: an IP literal authority, or the connection's address. */
   readonly ip?: IpAddress;
   /** IPv4 found inside NAT64, 6to4 or Teredo addresses; checked against deny rules and the guard. */
@@ -104,6 +109,8 @@ export const REASON_CODES = [
   'namespace_blocked',
   'namespace_quarantined',
   'auth_required',
+  'name_unverified',
+  'resolution_failed',
   'no_policy',
   'no_snapshot',
   'internal_error',
@@ -111,13 +118,20 @@ export const REASON_CODES = [
 export type ReasonCode = (typeof REASON_CODES)[number];
 
 /**
- * Observations worth recording that did not decide the verdict (closed set). `no_name_binding`: a
- * rule matched by name but there was no name evidence, so it could not apply (PRODUCT.md §2).
+ * Observations worth recording that did not decide the verdict (closed set).
+ * - `no_name_binding`: a rule matched by name but there was no name evidence, so it could not apply.
+ * - `sni_mismatch`: the agent's DNS bindings for the address name other hosts than its SNI.
+ * - `name_unverified`: a claimed name (Host, SNI) was not proven for the dialled address; the
+ *   request was judged without it (and allowed on other grounds, or it would be a deny).
+ * - `port_mismatch`: the Host's port differs from the port the connection is dialled to; the dialled
+ *   port was judged.
  */
 export const DECISION_NOTES = [
   'no_name_binding',
   'sni_mismatch',
   'name_ip_mismatch',
+  'name_unverified',
+  'port_mismatch',
   'encrypted_dns',
   'shadow',
 ] as const;

@@ -49,6 +49,12 @@ export interface EgressGateway {
   readonly listeners: readonly Listener[];
   /** Loopback, link-local, metadata and unspecified destinations denied unless a route targets them. */
   readonly ssrfGuard: boolean;
+  /**
+   * How a claimed name (Host, SNI) is proven for the address a transparent or L4 connection is
+   * dialled to: `resolve` (a binding of the agent, or a lookup through Portcullis's resolver),
+   * `binding` (the agent's DNS bindings only) or `none` (believe the client: unsafe).
+   */
+  readonly nameProof: 'resolve' | 'binding' | 'none';
 }
 
 export interface RouteRef {

@@ -31,13 +31,14 @@ function validateGateway(
 ): EgressGateway | undefined {
   const path: DocPath = ['spec'];
   const fields = readObject(ctx, spec, path, {
-    known: ['defaultPolicy', 'mode', 'ssrfGuard', 'listeners'],
+    known: ['defaultPolicy', 'mode', 'ssrfGuard', 'nameProof', 'listeners'],
     ignored: ['otlp', 'upstreamTLS', 'dns', 'requestTimeout'],
   });
   if (fields === undefined) return undefined;
   const defaultPolicy = readEnum(ctx, fields, 'defaultPolicy', path, ['deny-all', 'allow-all'] as const);
   const mode = readEnum(ctx, fields, 'mode', path, ['enforce', 'shadow'] as const);
   const ssrfGuard = readBoolean(ctx, fields, 'ssrfGuard', path);
+  const nameProof = readEnum(ctx, fields, 'nameProof', path, ['resolve', 'binding', 'none'] as const);
   const rawListeners = readList(ctx, fields, 'listeners', path);
 
   const listeners: Listener[] = [];
@@ -67,6 +68,7 @@ function validateGateway(
     mode: mode ?? 'enforce',
     listeners,
     ssrfGuard: ssrfGuard ?? true,
+    nameProof: nameProof ?? 'resolve',
   };
 }
 

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import type { CheckResponse } from '../../src/grpc/protos';
 import { startAdmin, writePolicyDir, type AdminHarness } from '../support/admin-api';
 import { connectAsEnvoy, connectRequest, type EnvoyLikeClient } from '../support/envoy-client';
+import { startZone } from '../support/dns-zone';
+import type { TestUpstream } from '../../src/dns/test-support';
 
 const KEY = 'research-key-1';
 const KEY_SHA = createHash('sha256').update(KEY).digest('hex');
@@ -18,15 +20,27 @@ const SSRF_RULE = {
     '{"deny":["169.254.169.254","10.0.0.0/8","172.16.0.0/12","192.168.0.0/16"],"allow":["api.openai.com"]}',
 };
 
+// The firewall policies list CIDRs, so CONNECTs by name are judged by the names' addresses too:
+// decisions look them up in this zone (a name missing from it fails closed, `resolution_failed`).
+const ZONE = {
+  'example.com': '93.184.216.34',
+  'arxiv.org': '151.101.3.42',
+  'pastebin.com': '104.20.208.21',
+  'api.openai.com': '162.159.140.245',
+};
+
 let h: AdminHarness;
 let envoy: EnvoyLikeClient;
+let zone: TestUpstream;
 beforeAll(async () => {
-  h = await startAdmin({ policyDir: writePolicyDir({}) });
+  zone = await startZone(ZONE);
+  h = await startAdmin({ policyDir: writePolicyDir({}), overrides: { lookupServers: [zone.address] } });
   envoy = connectAsEnvoy(h.service.grpcPort);
 });
 afterAll(async () => {
   envoy.close();
   await h.close();
+  await zone.close();
 });
 
 const reasonOf = (res: CheckResponse) =>

@@ -9,11 +9,26 @@ import { startService, type RunningService } from '../../src/cli/serve';
 import { createLogger } from '../../src/telemetry/logger';
 import type { CheckRequest, CheckResponse } from '../../src/grpc/protos';
 import { connectAsEnvoy, connectRequest, type EnvoyLikeClient } from '../support/envoy-client';
+import { startZone } from '../support/dns-zone';
+import type { TestUpstream } from '../../src/dns/test-support';
 
 const seed = (n: string) => path.resolve(__dirname, '../fixtures/seeds', n);
 
+// Firewall lists with CIDR entries judge a name by its addresses: decisions look them up here.
+const ZONE = {
+  'example.com': '93.184.216.34',
+  'arxiv.org': '151.101.3.42',
+  'api.bank.eu': '198.51.100.20',
+};
+let zone: TestUpstream;
+beforeAll(async () => (zone = await startZone(ZONE)));
+afterAll(async () => zone.close());
+
 async function start(policy: string): Promise<{ service: RunningService; envoy: EnvoyLikeClient }> {
-  const service = await startService(testConfig([policy]), createLogger('silent'));
+  const service = await startService(
+    testConfig([policy], { lookupServers: [zone.address] }),
+    createLogger('silent'),
+  );
   return { service, envoy: connectAsEnvoy(service.grpcPort) };
 }
 

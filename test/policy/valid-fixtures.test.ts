@@ -50,6 +50,7 @@ describe('seed 001 manifests', () => {
       defaultPolicy: 'deny-all',
       mode: 'enforce',
       ssrfGuard: true,
+      nameProof: 'resolve',
       listeners: [
         { name: 'tcp-out', protocol: 'TCP' },
         { name: 'tls-out', protocol: 'TLS', tlsMode: 'Terminate' },

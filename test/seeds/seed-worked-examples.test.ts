@@ -116,7 +116,9 @@ describe('seed 002/004: firewall egress rules', () => {
   });
 
   it('leaves other destinations to the default verdict', async () => {
-    expect(await check(policy, '--dest', 'example.com:443')).toMatchObject({
+    expect(
+      await check(policy, '--dest', 'example.com:443', '--resolve', 'example.com=93.184.216.34'),
+    ).toMatchObject({
       verdict: 'allow',
       reasonCode: 'firewall_default_allowed',
     });
