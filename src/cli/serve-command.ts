@@ -5,7 +5,7 @@ import { UsageError } from './usage-error';
 import type { CommandIo } from './io';
 
 export const SERVE_USAGE =
-  'portcullis serve --policy PATH… [--config FILE] [--grpc-address ADDR] [--grpc-port 9191] [--admin-address ADDR] [--admin-port 8443] [--log-level info] [--reload-interval-ms 1000] [--shutdown-grace-ms 10000] [--data-dir .portcullis-data] [--tokens FILE] [--events-queue-size 10000] [--events-retention-days 7] [--dns-port N] [--dns-address ADDR] [--dns-upstream HOST:PORT]… [--dns-reject refused|nxdomain] [--dns-min-ttl 60] [--dns-max-ttl 86400]';
+  'portcullis serve --policy PATH… [--config FILE] [--grpc-address ADDR] [--grpc-port 9191] [--admin-address ADDR] [--admin-port 8443] [--log-level info] [--reload-interval-ms 1000] [--reload-settle-ms 1000] [--reload-empty-grace-ms 10000] [--shutdown-grace-ms 10000] [--data-dir .portcullis-data] [--tokens FILE] [--events-queue-size 10000] [--events-retention-days 7] [--events-max-rows 1000000] [--dns-port N] [--dns-address ADDR] [--dns-upstream HOST:PORT]… [--dns-reject refused|nxdomain] [--dns-min-ttl 60] [--dns-max-ttl 86400]';
 
 /**
  * `portcullis serve`: runs until SIGTERM or SIGINT, then drains (health NOT_SERVING, in-flight

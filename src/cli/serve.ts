@@ -3,7 +3,12 @@
  * HTTP, metrics and logging. The only module that knows all of them.
  */
 import { randomUUID } from 'node:crypto';
-import type { ServeConfig } from '../config/serve-config';
+import {
+  DEFAULT_RELOAD_EMPTY_GRACE_MS,
+  DEFAULT_RELOAD_SETTLE_MS,
+  type ServeConfig,
+} from '../config/serve-config';
+import { createPolicyFiles } from '../sources/policy-files';
 import { createSnapshotStore, type SnapshotStore, type ReloadResult } from '../sources/snapshot-store';
 import { watchPolicyPaths, type PolicyWatcher } from '../sources/policy-watcher';
 import { formatIssue } from '../policy/validate';
@@ -72,7 +77,16 @@ export async function startService(
   } catch (err) {
     throw new StartupError(`admin store: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const store = createSnapshotStore({ load: () => adminStore.load(config.policyPaths) });
+  const files = createPolicyFiles(config.policyPaths, {
+    settleMs: config.reloadSettleMs ?? DEFAULT_RELOAD_SETTLE_MS,
+    emptyGraceMs: config.reloadEmptyGraceMs ?? DEFAULT_RELOAD_EMPTY_GRACE_MS,
+    logger,
+  });
+  const store = createSnapshotStore({
+    load: async (request) =>
+      adminStore.load(await (request.acceptedFiles === true ? files.accepted() : files.readNow())),
+    reloadState: () => files.status(),
+  });
   store.onReload((result) => {
     metrics.recordReload(result.ok, 'file');
     metrics.setSnapshotVersion(store.status().version);
@@ -167,9 +181,15 @@ export async function startService(
     logger.info({ address: config.adminAddress, port: adminPort }, 'admin HTTP listening');
   }
 
-  const watcher: PolicyWatcher = await watchPolicyPaths(config.policyPaths, () => void store.reload(), {
-    intervalMs: config.reloadIntervalMs,
-  });
+  const watcher: PolicyWatcher = watchPolicyPaths(
+    config.policyPaths,
+    files,
+    () => void store.reload({ acceptedFiles: true }),
+    {
+      intervalMs: config.reloadIntervalMs,
+      onError: (err) => logger.error({ err }, 'checking the policy files failed'),
+    },
+  );
 
   let closing: Promise<void> | undefined;
   return {

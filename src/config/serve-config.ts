@@ -17,6 +17,10 @@ export interface ServeConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How often the policy paths are checked for changes, besides file-system events. */
   readonly reloadIntervalMs: number;
+  /** A file change is loaded once the files have kept one fingerprint this long (default 1000). */
+  readonly reloadSettleMs?: number;
+  /** A change that empties the policy files is held this long as a probable partial write (default 10000). */
+  readonly reloadEmptyGraceMs?: number;
   /** How long in-flight calls get to finish on SIGTERM/SIGINT before the server is forced down. */
   readonly shutdownGraceMs: number;
   /** The snooping resolver; undefined when `--dns-port` is not set (off). */
@@ -29,6 +33,8 @@ export interface ServeConfig {
   readonly eventsQueueSize?: number;
   /** Events older than this are pruned (hourly). */
   readonly eventsRetentionDays?: number;
+  /** The events log keeps at most this many rows, the newest; 0: no row bound (default 1,000,000). */
+  readonly eventsMaxRows?: number;
 }
 
 export interface DnsConfig {
@@ -50,6 +56,9 @@ export class ConfigError extends Error {
 
 /** Under the working directory, as `npm start` runs it (and listed in .gitignore). */
 export const DEFAULT_DATA_DIR = '.portcullis-data';
+export const DEFAULT_RELOAD_SETTLE_MS = 1000;
+export const DEFAULT_RELOAD_EMPTY_GRACE_MS = 10_000;
+export const DEFAULT_EVENTS_MAX_ROWS = 1_000_000;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -62,6 +71,8 @@ const SETTINGS = {
   'admin-port': { env: 'PORTCULLIS_ADMIN_PORT', key: 'adminPort' },
   'log-level': { env: 'PORTCULLIS_LOG_LEVEL', key: 'logLevel' },
   'reload-interval-ms': { env: 'PORTCULLIS_RELOAD_INTERVAL_MS', key: 'reloadIntervalMs' },
+  'reload-settle-ms': { env: 'PORTCULLIS_RELOAD_SETTLE_MS', key: 'reloadSettleMs' },
+  'reload-empty-grace-ms': { env: 'PORTCULLIS_RELOAD_EMPTY_GRACE_MS', key: 'reloadEmptyGraceMs' },
   'shutdown-grace-ms': { env: 'PORTCULLIS_SHUTDOWN_GRACE_MS', key: 'shutdownGraceMs' },
   'dns-port': { env: 'PORTCULLIS_DNS_PORT', key: 'dnsPort' },
   'dns-address': { env: 'PORTCULLIS_DNS_ADDRESS', key: 'dnsAddress' },
@@ -73,6 +84,7 @@ const SETTINGS = {
   tokens: { env: 'PORTCULLIS_TOKENS', key: 'tokens' },
   'events-queue-size': { env: 'PORTCULLIS_EVENTS_QUEUE_SIZE', key: 'eventsQueueSize' },
   'events-retention-days': { env: 'PORTCULLIS_EVENTS_RETENTION_DAYS', key: 'eventsRetentionDays' },
+  'events-max-rows': { env: 'PORTCULLIS_EVENTS_MAX_ROWS', key: 'eventsMaxRows' },
 } as const;
 type Setting = keyof typeof SETTINGS;
 
@@ -85,6 +97,8 @@ export const SERVE_OPTIONS = {
   'admin-port': { type: 'string' },
   'log-level': { type: 'string' },
   'reload-interval-ms': { type: 'string' },
+  'reload-settle-ms': { type: 'string' },
+  'reload-empty-grace-ms': { type: 'string' },
   'shutdown-grace-ms': { type: 'string' },
   'dns-port': { type: 'string' },
   'dns-address': { type: 'string' },
@@ -96,6 +110,7 @@ export const SERVE_OPTIONS = {
   tokens: { type: 'string' },
   'events-queue-size': { type: 'string' },
   'events-retention-days': { type: 'string' },
+  'events-max-rows': { type: 'string' },
 } as const;
 
 function readConfigFile(file: string, problems: string[]): Record<string, unknown> {
@@ -210,12 +225,15 @@ export function loadServeConfig(args: readonly string[], env: NodeJS.ProcessEnv 
     adminPort: int('admin-port', 8443, -1, 65535),
     logLevel: logLevel as ServeConfig['logLevel'],
     reloadIntervalMs: int('reload-interval-ms', 1000, 50, 3_600_000),
+    reloadSettleMs: int('reload-settle-ms', DEFAULT_RELOAD_SETTLE_MS, 0, 600_000),
+    reloadEmptyGraceMs: int('reload-empty-grace-ms', DEFAULT_RELOAD_EMPTY_GRACE_MS, 0, 86_400_000),
     shutdownGraceMs: int('shutdown-grace-ms', 10_000, 0, 600_000),
     ...(dns ? { dns } : {}),
     dataDir: path.resolve(str('data-dir', DEFAULT_DATA_DIR)),
     ...(raw('tokens') === undefined ? {} : { tokensFile: str('tokens', '') }),
     eventsQueueSize: int('events-queue-size', 10_000, 1, 10_000_000),
     eventsRetentionDays: int('events-retention-days', 7, 1, 3650),
+    eventsMaxRows: int('events-max-rows', DEFAULT_EVENTS_MAX_ROWS, 0, 1_000_000_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...config, policyPaths: Object.freeze([...policyPaths]) });

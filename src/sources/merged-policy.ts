@@ -67,14 +67,19 @@ export function validatePolicySet(files: FileDocuments, extra: readonly RawDocum
   return { resources: validated.resources, issues };
 }
 
-/** The snapshot store's `load`: files under `paths` plus every document in the admin store. */
+/** File documents already read plus every document in the admin store, as one set. */
+export function mergePolicySet(files: FileDocuments, stored: readonly ResourceDocument[]): PolicySet {
+  return validatePolicySet(
+    files,
+    stored.map((d) => storeDocument(d)),
+  );
+}
+
+/** Files under `paths`, read now, plus every document in the admin store. */
 export async function loadMergedPolicies(
   paths: readonly string[],
   stored: () => readonly ResourceDocument[],
 ): Promise<PolicySet> {
   const files = await readFileDocuments(paths);
-  return validatePolicySet(
-    files,
-    stored().map((d) => storeDocument(d)),
-  );
+  return mergePolicySet(files, stored());
 }

@@ -1,69 +1,70 @@
 /**
- * Notices changes under the policy paths. File-system events give a quick reaction; a periodic
- * fingerprint (every file's path, size and mtime) catches what events miss (editors that rename,
- * network file systems, directories created later). Changes are debounced into one callback.
+ * Drives the policy files' checks (policy-files.ts). File-system events give a quick reaction; a
+ * periodic check catches what events miss (editors that rename, network file systems, directories
+ * created later); and while a change is settling or held, one more check is timed for when its
+ * window ends. `onChange` is called once per accepted change.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { stat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { PolicyFiles } from './policy-files';
 
 export interface PolicyWatcher {
   close(): void;
 }
 
-async function fingerprint(paths: readonly string[]): Promise<string> {
-  const parts: string[] = [];
-  async function visit(p: string, depth: number): Promise<void> {
-    if (depth > 16) return;
-    try {
-      const s = await stat(p);
-      if (s.isDirectory()) {
-        const entries = (await readdir(p)).filter((e) => !e.startsWith('.')).sort();
-        for (const e of entries) await visit(join(p, e), depth + 1);
-      } else {
-        parts.push(`${p}:${s.size}:${s.mtimeMs}`);
-      }
-    } catch {
-      parts.push(`${p}:missing`);
-    }
-  }
-  for (const p of paths) await visit(p, 0);
-  return parts.join('|');
-}
-
-export async function watchPolicyPaths(
+export function watchPolicyPaths(
   paths: readonly string[],
+  files: Pick<PolicyFiles, 'check'>,
   onChange: () => void,
-  options: { intervalMs: number; debounceMs?: number },
-): Promise<PolicyWatcher> {
+  options: { intervalMs: number; debounceMs?: number; onError?: (err: unknown) => void },
+): PolicyWatcher {
   const debounceMs = options.debounceMs ?? 100;
-  let last = await fingerprint(paths);
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   let checking = false;
+  let again = false;
 
   const check = async (): Promise<void> => {
-    if (closed || checking) return;
+    if (closed) return;
+    if (checking) {
+      again = true; // a trigger during a check gets a check of its own afterwards
+      return;
+    }
     checking = true;
     try {
-      const next = await fingerprint(paths);
-      if (next !== last) {
-        last = next;
-        if (!closed) onChange();
-      }
+      const result = await files.check();
+      if (closed) return;
+      if (result.changed) onChange();
+      if (result.recheckInMs !== undefined) schedule(result.recheckInMs);
+    } catch (err) {
+      options.onError?.(err);
     } finally {
       checking = false;
     }
+    if (again) {
+      again = false;
+      schedule(debounceMs);
+    }
   };
-  const schedule = (): void => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => void check(), debounceMs);
+  /** One pending timed check; a sooner request replaces a later one. */
+  let due = Infinity;
+  const schedule = (ms: number): void => {
+    if (closed) return;
+    const at = Date.now() + ms;
+    if (timer !== undefined && due <= at) return;
+    if (timer !== undefined) clearTimeout(timer);
+    due = at;
+    timer = setTimeout(() => {
+      timer = undefined;
+      due = Infinity;
+      void check();
+    }, ms);
+    timer.unref();
   };
 
   const watchers: FSWatcher[] = [];
   for (const p of paths) {
     try {
-      const w = watch(p, { recursive: true, persistent: false }, schedule);
+      const w = watch(p, { recursive: true, persistent: false }, () => schedule(debounceMs));
       w.on('error', () => undefined); // the poll below still covers this path
       watchers.push(w);
     } catch {

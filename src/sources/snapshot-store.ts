@@ -4,10 +4,32 @@
  * A reload reads and validates everything, compiles a complete new Snapshot, and only then swaps
  * one reference. Requests read `current()` once, so each sees one whole snapshot, old or new. An
  * invalid change keeps the last good snapshot and is reported in `status()`. Reloads never overlap:
- * a trigger during a reload schedules exactly one more.
+ * a trigger during a reload schedules exactly one more, which reads the files now if any of the
+ * triggers it stands for asked to (see `ReloadRequest`).
  */
 import type { Issue, Resource } from '../policy/types';
 import { compileSnapshot, type Snapshot } from '../compile/snapshot';
+
+export interface ReloadRequest {
+  /**
+   * Use the policy files as the watcher last accepted them (settled and verified, policy-files.ts)
+   * instead of reading them now. Startup and admin changes read them now.
+   */
+  readonly acceptedFiles?: boolean;
+}
+
+/** A policy file change that is seen but not loaded yet, for `/api/status`. */
+export type ReloadState =
+  | { readonly pending: false }
+  | {
+      readonly pending: true;
+      /** `settling`: the files are still changing; `probable_partial_write`: they would empty the policy. */
+      readonly code: 'settling' | 'probable_partial_write';
+      readonly reason: string;
+      readonly since: string;
+      /** When it is loaded if nothing changes meanwhile. */
+      readonly loadAfter: string;
+    };
 
 export interface LoadResult {
   readonly resources: readonly Resource[];
@@ -27,19 +49,23 @@ export interface SnapshotStatus {
   readonly reloadErrors: number;
   /** Problems of the most recent failed reload, cleared by the next good one. */
   readonly lastError: { readonly at: string; readonly issues: readonly Issue[] } | null;
+  /** A file change waiting to settle, or held as a probable partial write. */
+  readonly reload: ReloadState;
 }
 
 export interface SnapshotStore {
   current(): Snapshot | undefined;
-  reload(): Promise<ReloadResult>;
+  reload(request?: ReloadRequest): Promise<ReloadResult>;
   status(): SnapshotStatus;
   /** Subscribe to reload results; returns the unsubscribe function. */
   onReload(listener: (result: ReloadResult) => void): () => void;
 }
 
 export function createSnapshotStore(deps: {
-  load: () => Promise<LoadResult>;
+  load: (request: ReloadRequest) => Promise<LoadResult>;
   now?: () => Date;
+  /** What the policy file watcher has pending (policy-files.ts); nothing when absent. */
+  reloadState?: () => ReloadState;
 }): SnapshotStore {
   const now = deps.now ?? (() => new Date());
   let snapshot: Snapshot | undefined;
@@ -50,12 +76,14 @@ export function createSnapshotStore(deps: {
   let lastError: SnapshotStatus['lastError'] = null;
   let running: Promise<ReloadResult> | undefined;
   let again: Promise<ReloadResult> | undefined;
+  /** What the reload after the running one asks for: every trigger it stands for merged. */
+  let queued: ReloadRequest | undefined;
   const listeners: ((r: ReloadResult) => void)[] = [];
 
-  async function attempt(): Promise<ReloadResult> {
+  async function attempt(request: ReloadRequest): Promise<ReloadResult> {
     let result: ReloadResult;
     try {
-      const { resources, issues } = await deps.load();
+      const { resources, issues } = await deps.load(request);
       const errors = issues.filter((i) => i.severity === 'error');
       if (errors.length > 0) {
         result = { ok: false, issues, keptVersion: snapshot?.version ?? 0 };
@@ -91,17 +119,21 @@ export function createSnapshotStore(deps: {
     return result;
   }
 
-  function reload(): Promise<ReloadResult> {
+  function reload(request: ReloadRequest = {}): Promise<ReloadResult> {
     if (!running) {
-      running = attempt().finally(() => {
+      running = attempt(request).finally(() => {
         running = undefined;
       });
       return running;
     }
-    // One more reload after the running one covers every trigger that arrives meanwhile.
+    // One more reload after the running one covers every trigger that arrives meanwhile; it uses
+    // the accepted files only if every one of them asked for that.
+    queued = { acceptedFiles: (queued?.acceptedFiles ?? true) && request.acceptedFiles === true };
     again ??= running.then(() => {
+      const next = queued ?? {};
       again = undefined;
-      return reload();
+      queued = undefined;
+      return reload(next);
     });
     return again;
   }
@@ -124,6 +156,7 @@ export function createSnapshotStore(deps: {
       reloads,
       reloadErrors,
       lastError,
+      reload: deps.reloadState?.() ?? { pending: false },
     }),
   };
 }

@@ -52,6 +52,8 @@ beforeAll(async () => {
   service = await startService(
     testConfig([dir], {
       reloadIntervalMs: 50,
+      // Each change is one whole write; a short settle window keeps 24 changes quick.
+      reloadSettleMs: 50,
     }),
     createLogger('silent'),
   );
