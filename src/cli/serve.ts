@@ -12,10 +12,10 @@ import { createPolicyFiles } from '../sources/policy-files';
 import { createSnapshotStore, type SnapshotStore, type ReloadResult } from '../sources/snapshot-store';
 import { watchPolicyPaths, type PolicyWatcher } from '../sources/policy-watcher';
 import { formatIssue } from '../policy/validate';
-import { decide, decideInvalidRequest } from '../engine/decide';
+import { decideInvalidRequest } from '../engine/decide';
+import { createDecider } from '../decide/decider';
 import { ANONYMOUS_AGENT, type EgressRequest } from '../engine/types';
 import { resolveAgent } from '../identity/resolve-agent';
-import { nameToResolve } from '../engine/resolution';
 import { createNameResolver } from '../dns/name-resolver';
 import { createHealthService } from '../grpc/health';
 import { createAuthzHandler } from '../grpc/authz/service';
@@ -117,6 +117,7 @@ export async function startService(
           destination: { protocol: 'udp' },
           context: {},
         }),
+      lookupTimeoutMs: config.lookupTimeoutMs,
       logger,
       metrics,
     });
@@ -126,20 +127,21 @@ export async function startService(
   const telemetry = startTelemetry({ logger, metrics }, telemetryOptions);
   const health = createHealthService();
 
-  const resolver = createNameResolver();
+  // One resolver for decisions and for the DNS queries of agents and Envoy (when DNS runs), so the
+  // addresses Envoy dials for a name are the ones its decision checked.
+  const resolver =
+    dns?.resolver ??
+    createNameResolver({
+      timeoutMs: config.lookupTimeoutMs,
+      ...(config.lookupServers.length > 0 ? { servers: config.lookupServers } : {}),
+    });
+  const decider = createDecider({
+    snapshots: store,
+    resolver,
+    bindingsFor: dns === undefined ? undefined : (address) => dns.bindingsFor(address),
+  });
   const authz = createAuthzHandler({
-    decide(request) {
-      // One snapshot for the whole decision, even when a lookup happens in between.
-      const snapshot = store.current();
-      const agent = identify(snapshot, request);
-      const bindings = dns?.bindingsFor(request.source.address);
-      const id = randomUUID();
-      const host = snapshot ? nameToResolve(snapshot, request, agent) : undefined;
-      if (host === undefined) return decide(snapshot, request, agent, { id, bindings });
-      return resolver
-        .resolve(host)
-        .then((resolved) => decide(snapshot, request, agent, { id, bindings, resolved }));
-    },
+    decide: (request) => decider.decide(request),
     decideInvalid(message) {
       return decideInvalidRequest(store.current()?.version ?? 0, ANONYMOUS_AGENT, randomUUID(), message);
     },
@@ -173,7 +175,7 @@ export async function startService(
       api: adminStore.api({
         snapshots: store,
         policyPaths: config.policyPaths,
-        resolve: (host) => resolver.resolve(host),
+        decider,
         decisionJson: decisionToJson,
       }),
     });

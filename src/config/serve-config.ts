@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { parseCidr } from '../policy/cidr';
+import type { Cidr } from '../policy/values';
 
 export interface ServeConfig {
   readonly policyPaths: readonly string[];
@@ -23,6 +25,13 @@ export interface ServeConfig {
   readonly reloadEmptyGraceMs?: number;
   /** How long in-flight calls get to finish on SIGTERM/SIGINT before the server is forced down. */
   readonly shutdownGraceMs: number;
+  /** Bound on the name lookup a decision may need (name proofs, address lists), in ms. */
+  readonly lookupTimeoutMs: number;
+  /**
+   * Name servers for decisions' lookups when the DNS server is off (`--dns-upstream`); empty: the
+   * system's. With the DNS server on, decisions look names up through it.
+   */
+  readonly lookupServers: readonly string[];
   /** The snooping resolver; undefined when `--dns-port` is not set (off). */
   readonly dns?: DnsConfig;
   /** Admin store directory (`portcullis.db`); undefined: an in-memory store that nothing persists. */
@@ -45,6 +54,11 @@ export interface DnsConfig {
   readonly reject: 'refused' | 'nxdomain';
   readonly minTtlSeconds: number;
   readonly maxTtlSeconds: number;
+  /**
+   * Trusted proxies (Envoy's own resolver): their queries speak for no single agent, so only what
+   * no agent may reach is refused or stripped for them.
+   */
+  readonly proxySources: readonly Cidr[];
 }
 
 export class ConfigError extends Error {
@@ -56,6 +70,11 @@ export class ConfigError extends Error {
 
 /** Under the working directory, as `npm start` runs it (and listed in .gitignore). */
 export const DEFAULT_DATA_DIR = '.portcullis-data';
+/**
+ * Bound on a decision's name lookup: well inside the 250 ms ext_authz timeout the shipped Envoy
+ * configurations set, so a slow resolver yields our deny, not Envoy's failure mode.
+ */
+export const DEFAULT_LOOKUP_TIMEOUT_MS = 150;
 export const DEFAULT_RELOAD_SETTLE_MS = 1000;
 export const DEFAULT_RELOAD_EMPTY_GRACE_MS = 10_000;
 export const DEFAULT_EVENTS_MAX_ROWS = 1_000_000;
@@ -80,6 +99,8 @@ const SETTINGS = {
   'dns-reject': { env: 'PORTCULLIS_DNS_REJECT', key: 'dnsReject' },
   'dns-min-ttl': { env: 'PORTCULLIS_DNS_MIN_TTL', key: 'dnsMinTtl' },
   'dns-max-ttl': { env: 'PORTCULLIS_DNS_MAX_TTL', key: 'dnsMaxTtl' },
+  'dns-proxy-source': { env: 'PORTCULLIS_DNS_PROXY_SOURCE', key: 'dnsProxySource' },
+  'lookup-timeout-ms': { env: 'PORTCULLIS_LOOKUP_TIMEOUT_MS', key: 'lookupTimeoutMs' },
   'data-dir': { env: 'PORTCULLIS_DATA_DIR', key: 'dataDir' },
   tokens: { env: 'PORTCULLIS_TOKENS', key: 'tokens' },
   'events-queue-size': { env: 'PORTCULLIS_EVENTS_QUEUE_SIZE', key: 'eventsQueueSize' },
@@ -106,6 +127,8 @@ export const SERVE_OPTIONS = {
   'dns-reject': { type: 'string' },
   'dns-min-ttl': { type: 'string' },
   'dns-max-ttl': { type: 'string' },
+  'dns-proxy-source': { type: 'string', multiple: true },
+  'lookup-timeout-ms': { type: 'string' },
   'data-dir': { type: 'string' },
   tokens: { type: 'string' },
   'events-queue-size': { type: 'string' },
@@ -204,6 +227,12 @@ export function loadServeConfig(args: readonly string[], env: NodeJS.ProcessEnv 
   const minTtl = int('dns-min-ttl', 60, 0, 86_400);
   const maxTtl = int('dns-max-ttl', 86_400, 1, 604_800);
   if (minTtl > maxTtl) problems.push(`DNS min TTL ${minTtl} is above max TTL ${maxTtl}`);
+  const proxySources: Cidr[] = [];
+  for (const text of list('dns-proxy-source')) {
+    const parsed = parseCidr(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`);
+    if (parsed.ok) proxySources.push(parsed.cidr);
+    else problems.push(`DNS proxy source "${text}" is not an IP address or CIDR (${parsed.message})`);
+  }
   const dnsPort = raw('dns-port') === undefined ? undefined : int('dns-port', 0, 0, 65535);
   const dns: DnsConfig | undefined =
     dnsPort === undefined
@@ -215,6 +244,7 @@ export function loadServeConfig(args: readonly string[], env: NodeJS.ProcessEnv 
           reject: dnsReject as DnsConfig['reject'],
           minTtlSeconds: minTtl,
           maxTtlSeconds: maxTtl,
+          proxySources: Object.freeze(proxySources),
         });
 
   const config: ServeConfig = {
@@ -228,6 +258,8 @@ export function loadServeConfig(args: readonly string[], env: NodeJS.ProcessEnv 
     reloadSettleMs: int('reload-settle-ms', DEFAULT_RELOAD_SETTLE_MS, 0, 600_000),
     reloadEmptyGraceMs: int('reload-empty-grace-ms', DEFAULT_RELOAD_EMPTY_GRACE_MS, 0, 86_400_000),
     shutdownGraceMs: int('shutdown-grace-ms', 10_000, 0, 600_000),
+    lookupTimeoutMs: int('lookup-timeout-ms', DEFAULT_LOOKUP_TIMEOUT_MS, 1, 60_000),
+    lookupServers: Object.freeze(dnsUpstreams),
     ...(dns ? { dns } : {}),
     dataDir: path.resolve(str('data-dir', DEFAULT_DATA_DIR)),
     ...(raw('tokens') === undefined ? {} : { tokensFile: str('tokens', '') }),

@@ -12,9 +12,11 @@
  * beyond Portcullis. Only NOERROR and NXDOMAIN answers are kept; SERVFAIL, REFUSED and silence are
  * asked again next time. Concurrent queries for one question share one upstream exchange.
  *
- * The key is the question (name case-folded, type, class), the CD bit, the DO bit and whether the
- * query had an OPT record, since each changes what upstream answers; decisions ask as a stub with
- * EDNS (OPT, DO clear) does, the shape Envoy's c-ares sends.
+ * The key is the question (name case-folded, type, class), the CD bit and the DO bit, since each
+ * changes what upstream answers, and not whether the query carried EDNS at all: Envoy's resolver and
+ * the decisions' lookups must share entries whatever their stubs send. Decisions ask with EDNS (an
+ * OPT record, DO clear); a client that sent no OPT gets the answer without it, and one too large for
+ * its UDP limit is truncated by the handler, so the client asks again over TCP.
  */
 import type { NameLookup } from '../engine/name-evidence';
 import type { IpAddress } from '../policy/values';
@@ -143,11 +145,21 @@ function relayCopy(
   query: ClientQuery,
   remainingMs: number | undefined,
 ): UpstreamAnswer | undefined {
-  const copy = Buffer.from(message);
+  let copy = Buffer.from(message);
   // The cached answer's question differs from this one at most in letter case: same length.
   if (HEADER_BYTES + query.question.length <= copy.length) query.question.copy(copy, HEADER_BYTES);
-  const frame = frameMessage(copy);
+  let frame = frameMessage(copy);
   if (frame === undefined) return undefined;
+  // RFC 6891 §7: no OPT record in the answer to a query without one. It is the last record of the
+  // answers upstream servers send; anywhere else, the answer is not relayed from the cache.
+  const opt = frame.records.findIndex((r) => r.type === TYPE_OPT);
+  if (opt >= 0 && query.opt === undefined) {
+    if (opt !== frame.records.length - 1) return undefined;
+    copy = copy.subarray(0, frame.records[opt]!.start);
+    copy.writeUInt16BE(frame.header.arcount - 1, 10);
+    frame = frameMessage(copy);
+    if (frame === undefined) return undefined;
+  }
   if (remainingMs !== undefined) {
     const cap = Math.max(0, Math.ceil(remainingMs / 1000));
     for (const r of frame.records) {
@@ -162,8 +174,8 @@ function keyOf(query: ClientQuery): string {
   let folded = '';
   for (const byte of name) folded += String.fromCharCode(byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte);
   const cd = (query.flags & FLAG_CD) !== 0 ? 1 : 0;
-  const edns = query.opt === undefined ? 0 : query.opt.dnssecOk ? 2 : 1;
-  return `${folded}/${query.qtype}/${query.qclass}/${cd}${edns}`;
+  const dnssecOk = query.opt?.dnssecOk === true ? 1 : 0;
+  return `${folded}/${query.qtype}/${query.qclass}/${cd}${dnssecOk}`;
 }
 
 function lookupQuery(host: string, qtype: number): ClientQuery {

@@ -64,6 +64,7 @@ beforeAll(async () => {
         reject: 'refused',
         minTtlSeconds: 60,
         maxTtlSeconds: 3600,
+        proxySources: [],
       },
     }),
     createLogger('silent'),

@@ -108,6 +108,9 @@ export async function startAdmin(options: {
       adminPort: 0,
       logLevel: 'silent',
       reloadIntervalMs: 60_000,
+      lookupTimeoutMs: 150,
+      // Lookups go to a loopback port nothing answers: tests never reach a real resolver.
+      lookupServers: ['127.0.0.1:9'],
       shutdownGraceMs: 1000,
       dataDir,
       ...(tokensFile === null ? {} : { tokensFile }),

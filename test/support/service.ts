@@ -13,6 +13,9 @@ export function testConfig(
     adminPort: -1,
     logLevel: 'silent',
     reloadIntervalMs: 60_000,
+    lookupTimeoutMs: 150,
+    // Lookups go to a loopback port nothing answers: tests never reach a real resolver.
+    lookupServers: ['127.0.0.1:9'],
     shutdownGraceMs: 1000,
     ...overrides,
   };
