@@ -16,9 +16,10 @@ import { createNameResolver } from '../dns/name-resolver';
 import { formatDecision, decisionToJson } from './format-decision';
 import { UsageError } from './usage-error';
 import type { CommandIo } from './io';
+import { checkAgainstServer } from './check-remote';
 
 export const CHECK_USAGE =
-  'portcullis check --policy PATH --dest HOST:PORT|URL [--protocol tcp|udp] [--agent NAME] [--label k=v]… [--namespace PATH] [--principal URI] [--source IP] [--sni NAME] [--method CONNECT|GET|…] [--gateway NAME] [--listener NAME] [--resolve NAME=IP[,IP]]… [--json]';
+  'portcullis check (--policy PATH | --server HOST:PORT [--timeout-ms 5000] [--l4] [--transparent --address IP:PORT]) --dest HOST:PORT|URL [--protocol tcp|udp] [--agent NAME] [--key KEY] [--label k=v]… [--namespace PATH] [--principal URI] [--source IP] [--sni NAME] [--method CONNECT|GET|…] [--gateway NAME] [--listener NAME] [--resolve NAME=IP[,IP]]… [--json]';
 
 const OPTIONS = {
   policy: { type: 'string', multiple: true },
@@ -35,7 +36,16 @@ const OPTIONS = {
   gateway: { type: 'string' },
   listener: { type: 'string' },
   json: { type: 'boolean', default: false },
+  key: { type: 'string' },
+  server: { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  l4: { type: 'boolean' },
+  transparent: { type: 'boolean' },
+  address: { type: 'string' },
 } as const;
+
+/** Flags that only shape the question Envoy would send to a running server. */
+const SERVER_ONLY = ['timeout-ms', 'l4', 'transparent', 'address'] as const;
 
 function parse(args: readonly string[]) {
   try {
@@ -73,6 +83,7 @@ function buildRequest(v: ReturnType<typeof parse>): EgressRequest {
       ...(v.listener !== undefined ? { listener: v.listener } : {}),
       agent: {
         ...(v.agent !== undefined ? { name: v.agent } : {}),
+        ...(v.key !== undefined ? { key: v.key } : {}),
         ...(v.principal !== undefined ? { principal: v.principal } : {}),
         ...(v.source !== undefined ? { source: v.source } : {}),
       },
@@ -114,10 +125,17 @@ function parseResolve(entries: readonly string[]): Map<string, IpAddress[]> {
   return answers;
 }
 
-/** `portcullis check`: one decision, explained. Exit 0 allow, 1 deny, 2 usage or policy error. */
+/**
+ * `portcullis check`: one decision, explained. Exit 0 allow, 1 deny, 2 usage or policy error;
+ * with `--server`, 3 when the server gives no answer (src/cli/check-remote.ts).
+ */
 export async function checkCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const v = parse(args);
-  if (!v.policy || v.policy.length === 0) throw new UsageError('--policy PATH is required');
+  if (v.server !== undefined) return checkAgainstServer({ ...v, server: v.server }, io);
+  const serverOnly = SERVER_ONLY.find((flag) => v[flag] !== undefined);
+  if (serverOnly !== undefined) throw new UsageError(`--${serverOnly} goes with --server HOST:PORT`);
+  if (!v.policy || v.policy.length === 0)
+    throw new UsageError('--policy PATH or --server HOST:PORT is required');
   const request = buildRequest(v);
   const fixedAnswers = parseResolve(v.resolve ?? []);
   const { resources, issues } = await loadPolicies(v.policy);
