@@ -98,6 +98,17 @@ describe('compileNamespaceLayer', () => {
     expect(compileNamespaceLayer([])).not.toHaveProperty('firstList');
   });
 
+  it('defines the root only through a global allow list, never through a block-only list or a child', () => {
+    expect(layer.rootDefined).toBe(true);
+    expect(compileNamespaceLayer([namespace('prod/payments', ['api.stripe.com'])]).rootDefined).toBe(false);
+    const blockOnly = resources(`apiVersion: egress.portcullis.dev/v1alpha1
+kind: EgressDomainList
+metadata: { name: intel }
+spec: { block: [evil-c2.example] }
+`);
+    expect(compileNamespaceLayer(blockOnly)).toMatchObject({ hasGlobalLists: true, rootDefined: false });
+  });
+
   it('keeps the first definition of a repeated path', () => {
     const first = namespace('prod', ['a.example']);
     const compiled = compileNamespaceLayer([first, namespace('prod', ['b.example'])]);

@@ -81,6 +81,13 @@ export interface NamespaceLayer {
   readonly globalAllow: HostIndex<GlobalEntry>;
   readonly globalBlock: HostIndex<GlobalEntry>;
   readonly hasNamespaces: boolean;
+  /**
+   * The root namespace has settings of its own: some `EgressDomainList` has an allow entry. The
+   * global allow list is the root's list (an EgressNamespace path cannot be empty, so no
+   * EgressNamespace can define the root); with it every agent is judged by the namespace layer,
+   * without it only agents whose chain holds a defined EgressNamespace are.
+   */
+  readonly rootDefined: boolean;
   /** Some `EgressDomainList` is loaded (it may hold only a block list). */
   readonly hasGlobalLists: boolean;
   /** The first `EgressDomainList`, named by root-default decisions. */
@@ -109,12 +116,14 @@ export function compileNamespaceLayer(resources: readonly Resource[]): Namespace
   const chains = new Map<string, NamespaceChain>();
   for (const path of namespaces.keys()) chains.set(path, walk(namespaces, path));
   chains.set('', walk(namespaces, ''));
+  const globalAllow = allow.build();
   const layer = {
     namespaces,
     chains,
-    globalAllow: allow.build(),
+    globalAllow,
     globalBlock: block.build(),
     hasNamespaces: namespaces.size > 0,
+    rootDefined: globalAllow.size > 0,
     hasGlobalLists: lists.length > 0,
   };
   return Object.freeze(lists.length > 0 ? extend(layer, { firstList: refOf(lists[0]) }) : layer);

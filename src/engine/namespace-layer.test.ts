@@ -310,6 +310,125 @@ describe('evaluateNamespaces abstains without resources that apply', () => {
   });
 });
 
+describe('evaluateNamespaces judges only agents under a defined namespace or a defined root', () => {
+  const payments = nsDoc('prod/payments', 'allowed_domains: [api.stripe.com, api.bank.eu]');
+  const prod = nsDoc('prod', 'allowed_domains: [api.stripe.com, api.bank.eu]');
+  const rootList = doc(
+    'EgressDomainList',
+    'root',
+    '{ allow: [{ domain: api.anthropic.com, reason: models }] }',
+  );
+  const blockOnly = doc('EgressDomainList', 'intel', '{ block: [evil-c2.example] }');
+
+  it.each([
+    // [case, policy, agent namespace, target, outcome, reason code, policy name]
+    [
+      'anonymous, only prod/payments defined: abstains',
+      payments,
+      '',
+      'api.anthropic.com:443',
+      'abstain',
+      undefined,
+      undefined,
+    ],
+    [
+      'anonymous, prod/payments and a block-only list: abstains',
+      [payments, blockOnly].join('---\n'),
+      '',
+      'api.anthropic.com:443',
+      'abstain',
+      undefined,
+      undefined,
+    ],
+    [
+      'an undefined tree beside prod/payments: abstains',
+      payments,
+      'staging/jobs',
+      'api.anthropic.com:443',
+      'abstain',
+      undefined,
+      undefined,
+    ],
+    [
+      'an agent in prod/payments is judged: allowed',
+      payments,
+      'prod/payments',
+      'api.stripe.com:443',
+      'allow',
+      'namespace_allowed',
+      'prod-payments',
+    ],
+    [
+      'an agent in prod/payments is judged: denied',
+      payments,
+      'prod/payments',
+      'api.anthropic.com:443',
+      'deny',
+      'namespace_not_allowed',
+      'prod-payments',
+    ],
+    [
+      'prod/payments/eu with only prod defined is judged by prod: allowed',
+      prod,
+      'prod/payments/eu',
+      'api.bank.eu:443',
+      'allow',
+      'namespace_allowed',
+      'prod',
+    ],
+    [
+      'prod/payments/eu with only prod defined is judged by prod: denied',
+      prod,
+      'prod/payments/eu',
+      'api.anthropic.com:443',
+      'deny',
+      'namespace_not_allowed',
+      'prod',
+    ],
+    [
+      'root defined (global allow list): anonymous judged, allowed',
+      [payments, rootList].join('---\n'),
+      '',
+      'api.anthropic.com:443',
+      'allow',
+      'global_allowed',
+      'root',
+    ],
+    [
+      'root defined (global allow list): anonymous judged, denied',
+      [payments, rootList].join('---\n'),
+      '',
+      'pastebin.com:443',
+      'deny',
+      'namespace_not_allowed',
+      'root',
+    ],
+    [
+      'root defined: an undefined tree is judged by the root',
+      rootList,
+      'staging/jobs',
+      'pastebin.com:443',
+      'deny',
+      'namespace_not_allowed',
+      'root',
+    ],
+  ] as const)('%s', (_case, text, namespace, target, outcome, reasonCode, policy) => {
+    const result = evaluateNamespaces(layerOf(text), input(target, namespace));
+    expect(result).toMatchObject({ layer: 'namespace', outcome, reasonCode });
+    expect(result.policy?.name).toBe(policy);
+  });
+
+  it('says why it abstains', () => {
+    const layer = layerOf(payments);
+    expect(evaluateNamespaces(layer, input('api.anthropic.com:443')).reason).toBe(
+      'the root namespace has no settings of its own (no global allow list is loaded), so the namespace tree does not apply to this agent',
+    );
+    expect(evaluateNamespaces(layer, input('api.anthropic.com:443', 'staging/jobs')).reason).toBe(
+      'no EgressNamespace is defined for namespace staging/jobs or its ancestors, and no global allow list is loaded',
+    );
+  });
+});
+
 describe('evaluateGlobalBlock', () => {
   const layer = layerOf(SEED_TREE);
 

@@ -16,9 +16,14 @@
  * `requireAuth` binds only decisions that entry makes. (The global *block* list is layer 2 and
  * applies to every agent before any of this.)
  *
- * The layer applies when some EgressNamespace or some global allow entry is loaded. A domain list
- * holding only block entries does not make it apply: blocking `evil-c2.example` must not also deny
- * every other destination the gateway or firewall layers allow.
+ * Whom the layer judges: an agent whose chain (leaf to root) holds at least one defined
+ * EgressNamespace, and every agent once the root has settings of its own, which are the global
+ * allow list (`rootDefined`: an EgressNamespace path cannot be empty, so the global allow list is
+ * the root's one explicit resource). Anyone else abstains here. Defining `prod/payments` therefore
+ * narrows prod/payments and below, and leaves the anonymous agent (the root) and `staging/*` to the
+ * other layers: creating one namespace must not deny every destination to everybody else. A domain
+ * list holding only block entries does not define the root either: blocking `evil-c2.example` must
+ * not also deny every other destination the gateway or firewall layers allow.
  *
  * Several names (a DNS binding with a CNAME chain): any blocked name denies; otherwise the request
  * is allowed when one name passes every level. A destination known only by address has no name to
@@ -39,6 +44,12 @@ import type { LayerResult, ReasonCode } from './types';
 const NO_BLOCK_LIST: LayerResult = Object.freeze(abstain('global', 'no global block list is loaded'));
 const NO_NAMESPACES: LayerResult = Object.freeze(
   abstain('namespace', 'no EgressNamespace and no global allow list is loaded'),
+);
+const ROOT_UNDEFINED: LayerResult = Object.freeze(
+  abstain(
+    'namespace',
+    'the root namespace has no settings of its own (no global allow list is loaded), so the namespace tree does not apply to this agent',
+  ),
 );
 
 export function evaluateGlobalBlock(layer: NamespaceLayer, input: LayerInput): LayerResult {
@@ -69,6 +80,7 @@ export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): La
   const { names } = dest;
   const target = input.target ?? describeTarget(dest);
   const chain = chainFor(layer, agent.namespace);
+  if (chain.levels.length === 0 && !layer.rootDefined) return outsideTree(agent.namespace);
   const where = agent.namespace === '' ? 'the root namespace' : `namespace ${agent.namespace}`;
   const deny = (
     reasonCode: ReasonCode,
@@ -134,6 +146,15 @@ export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): La
   }
 
   return decideByGlobalAllow(layer, input, target, deny);
+}
+
+/** An agent the layer does not judge: nothing on its chain is defined and the root has no list. */
+function outsideTree(path: string): LayerResult {
+  if (path === '') return ROOT_UNDEFINED;
+  return abstain(
+    'namespace',
+    `no EgressNamespace is defined for namespace ${path} or its ancestors, and no global allow list is loaded`,
+  );
 }
 
 /** The first (leaf-most) level whose allowed domains do not cover `name`. */
