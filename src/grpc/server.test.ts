@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Decision, EgressRequest } from '../engine/types';
 import type { CheckSurface } from './authz/check-request';
+import { MAX_CHECK_REQUEST_BYTES } from './authz/check-size';
 import type { AuthzDeps } from './authz/service';
 import { createAuthzHandler } from './authz/service';
 import type { HealthService } from './health';
@@ -276,6 +277,114 @@ describe('Check over gRPC', () => {
     } finally {
       healthClient.close();
     }
+  });
+});
+
+/** Sends encoded bytes as they are, so a test controls the exact size on the wire. */
+function callCheckRaw(bytes: Buffer): Promise<CheckResponse> {
+  const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  return new Promise<CheckResponse>((resolve, reject) =>
+    raw.makeUnaryRequest(
+      '/envoy.service.auth.v3.Authorization/Check',
+      (b: Buffer) => b,
+      (b: Buffer) => authorizationServiceDefinition.Check!.responseDeserialize(b) as CheckResponse,
+      bytes,
+      { deadline: Date.now() + 60_000 },
+      (err: grpc.ServiceError | null, res?: CheckResponse) => (err ? reject(err) : resolve(res!)),
+    ),
+  ).finally(() => raw.close());
+}
+
+const encodeCheck = (request: CheckRequest): Buffer =>
+  authorizationServiceDefinition.Check!.requestSerialize(request);
+
+/**
+ * `request` followed by an unknown length-delimited field (number 15) that pads it to exactly
+ * `size` bytes: decoders skip it, and building it costs a buffer fill rather than a string encode.
+ */
+function encodedOfSize(size: number, request: CheckRequest): Buffer {
+  const base = encodeCheck(request);
+  const varint = (n: number): number[] => {
+    const out: number[] = [];
+    for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80);
+    out.push(n);
+    return out;
+  };
+  let fill = size - base.length - 1;
+  while (base.length + 1 + varint(fill).length + fill > size) fill--;
+  const bytes = Buffer.concat([
+    base,
+    Buffer.from([(15 << 3) | 2, ...varint(fill)]),
+    Buffer.alloc(fill, 0x61),
+  ]);
+  if (bytes.length !== size) throw new Error(`padded to ${bytes.length} bytes, not ${size}`);
+  return bytes;
+}
+
+const MiB = 1024 * 1024;
+
+describe('CheckRequest size: never a gRPC error', () => {
+  // Tens of MiB through a real HTTP/2 connection: generous guards, not speed assertions.
+  jest.setTimeout(120_000);
+
+  test('5 MiB (over the 4 MiB grpc-js default) is decided normally', async () => {
+    behaviour = () => decision('deny');
+    const headers = { ...connect.attributes!.request!.http!.headers, 'x-big': 'a'.repeat(5 * MiB) };
+    const big: CheckRequest = {
+      attributes: {
+        ...connect.attributes,
+        request: { http: { ...connect.attributes!.request!.http, headers } },
+      },
+    };
+    const response = await callCheck(big);
+    expect(response.status).toStrictEqual({ code: 7, message: 'denied by default' });
+    expect(response.denied_response?.status?.code).toBe('Forbidden');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.request).toMatchObject({
+      surface: 'check-http',
+      destination: { authority: 'api.openai.com:443' },
+    });
+  });
+
+  test('exactly the bound is decided normally', async () => {
+    const response = await callCheckRaw(encodedOfSize(MAX_CHECK_REQUEST_BYTES, connect));
+    expect(response.status).toStrictEqual({ code: 0 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.decision.id).toBe('dec-allow');
+    expect(seen[0]?.request?.surface).toBe('check-http');
+  });
+
+  test('one byte over the bound (HTTP): an invalid_request deny naming the size, with a 403', async () => {
+    const size = MAX_CHECK_REQUEST_BYTES + 1;
+    const response = await callCheckRaw(encodedOfSize(size, connect));
+    const reason = `CheckRequest of ${size} bytes exceeds the 64 MiB bound`;
+    expect(response.status).toStrictEqual({ code: 7, message: reason });
+    expect(response.denied_response?.status?.code).toBe('Forbidden');
+    expect(response.dynamic_metadata?.fields?.['reason_code']).toMatchObject({
+      stringValue: 'invalid_request',
+    });
+    // Recorded like any other deny; no request, as for any CheckRequest that was not translated.
+    expect(seen).toStrictEqual([
+      { decision: expect.objectContaining({ id: 'dec-invalid', reason }), surface: 'check-http' },
+    ]);
+    expect(errors).toStrictEqual([]);
+  });
+
+  test('over the bound (L4): a deny without an HTTP response', async () => {
+    const size = MAX_CHECK_REQUEST_BYTES + 1000;
+    const response = await callCheckRaw(encodedOfSize(size, l4));
+    expect(response.status).toStrictEqual({
+      code: 7,
+      message: `CheckRequest of ${size} bytes exceeds the 64 MiB bound`,
+    });
+    expect(response.denied_response).toBeUndefined();
+    expect(seen).toStrictEqual([
+      { decision: expect.objectContaining({ id: 'dec-invalid' }), surface: 'check-l4' },
+    ]);
+  });
+
+  test('the server keeps answering afterwards', async () => {
+    expect((await callCheck(connect)).status).toStrictEqual({ code: 0 });
   });
 });
 

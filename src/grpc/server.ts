@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { HealthService } from './health';
 import { encodeCheckResponse } from './authz/check-response-codec';
+import { MAX_CHECK_REQUEST_BYTES, oversizedCheckRequest } from './authz/check-size';
 import type { CheckRequest, CheckResponse, ProcessingRequest, ProcessingResponse } from './protos';
 import {
   authorizationServiceDefinition,
@@ -37,7 +38,14 @@ export interface GrpcServer {
 export function createGrpcServer(parts: GrpcServerParts): GrpcServer {
   // channelz keeps per-call bookkeeping for a debugging service we do not expose: about 6% of the
   // per-request CPU under load (BENCHMARKS.md, end-to-end Check).
-  const server = new grpc.Server({ 'grpc.enable_channelz': 0, ...parts.options });
+  const server = new grpc.Server({
+    'grpc.enable_channelz': 0,
+    ...parts.options,
+    // grpc-js answers a message over this limit with RESOURCE_EXHAUSTED before any handler runs,
+    // which Envoy resolves by its failure mode; the Check deserializer enforces the bound instead
+    // and answers with a deny (authz/check-size.ts).
+    'grpc.max_receive_message_length': -1,
+  });
   server.addService(tolerantCheckDefinition(), { Check: parts.authz });
   const health = isHealthService(parts.health) ? parts.health : undefined;
   server.addService(
@@ -81,7 +89,9 @@ export function createGrpcServer(parts: GrpcServerParts): GrpcServer {
 /**
  * grpc-js answers bytes it cannot decode with its own INTERNAL error, which Envoy treats through
  * `failure_mode_allow` rather than as a denial (envoy-contract.md §0 item 2). Decoding failures
- * become an empty CheckRequest instead, which the handler denies as `invalid_request`.
+ * become an empty CheckRequest instead, which the handler denies as `invalid_request`. So does a
+ * CheckRequest over MAX_CHECK_REQUEST_BYTES, without being decoded or copied: a marker carries its
+ * size for the deny's reason.
  *
  * Answers are encoded by the hand-written `encodeCheckResponse`, which avoids protobufjs's
  * per-answer cost and hands anything outside its schema back to protobufjs.
@@ -93,6 +103,7 @@ function tolerantCheckDefinition(): grpc.ServiceDefinition {
     Check: {
       ...check,
       requestDeserialize: (bytes: Buffer): CheckRequest => {
+        if (bytes.length > MAX_CHECK_REQUEST_BYTES) return oversizedCheckRequest(bytes);
         try {
           return check.requestDeserialize(bytes) as CheckRequest;
         } catch {

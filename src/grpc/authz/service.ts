@@ -8,6 +8,7 @@ import type { Decision, EgressRequest } from '../../engine/types';
 import type { CheckRequest, CheckResponse } from '../protos';
 import type { CheckCallMeta, CheckSurface } from './check-request';
 import { checkSurface, toEgressRequest } from './check-request';
+import { oversizeMessage, oversizeOf } from './check-size';
 import { fallbackCheckResponse, toCheckResponse } from './check-response';
 
 export interface AuthzDeps {
@@ -99,6 +100,12 @@ function answer(
   let surface: CheckSurface = 'check-http';
   let request: EgressRequest | undefined;
   try {
+    const oversized = oversizeOf(check);
+    if (oversized !== undefined) {
+      surface = oversized.surface;
+      const invalid = deps.decideInvalid(oversizeMessage(oversized), surface);
+      return respond(deps, invalid, undefined, surface, started, call);
+    }
     surface = checkSurface(check);
     const translated = toEgressRequest(check, readCallMeta(call.metadata));
     if (!translated.ok) {
