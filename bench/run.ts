@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [decide|check|layers|dns|telemetry|encode] [--sizes 10,1000,…] [--ms N] [--node-flags=…]`: runs benchmarks
+ * `npm run bench -- [decide|check|layers|dns|telemetry|encode|proofs] [--sizes 10,1000,…] [--ms N] [--node-flags=…]`: runs benchmarks
  * and prints Markdown tables for BENCHMARKS.md. Run with `node --expose-gc` for meaningful heap
  * figures (the npm script does).
  */
@@ -11,6 +11,7 @@ import { runLayersBench } from './layers.bench';
 import { runDnsBench } from './dns.bench';
 import { runTelemetryBench } from './telemetry.bench';
 import { runEncodeBench } from './encode.bench';
+import { runProofsBench } from './proofs.bench';
 
 function table(rows: readonly Record<string, unknown>[]): string {
   if (rows.length === 0) return '(no rows)';
@@ -53,8 +54,13 @@ async function main(): Promise<void> {
     } else if (name === 'encode') {
       const rows = runEncodeBench();
       console.log(`\n## encode\n\n${table(rows as unknown as Record<string, unknown>[])}`);
+    } else if (name === 'proofs') {
+      const rows = await runProofsBench(values.ms ? { ms: Number(values.ms) } : {});
+      console.log(`\n## proofs\n\n${table(rows as unknown as Record<string, unknown>[])}`);
     } else {
-      throw new Error(`unknown benchmark "${name}" (known: decide, check, layers, dns, telemetry, encode)`);
+      throw new Error(
+        `unknown benchmark "${name}" (known: decide, check, layers, dns, telemetry, encode, proofs)`,
+      );
     }
   }
 }

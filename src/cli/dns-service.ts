@@ -94,7 +94,10 @@ export async function startDnsService(
   const { udpPort, tcpPort } = await server.listen(config.address, config.port);
   return {
     server,
-    resolver: { resolve: (host) => server.lookup(host, deps.lookupTimeoutMs) },
+    resolver: {
+      resolve: (host) => server.lookup(host, deps.lookupTimeoutMs),
+      peek: (host) => server.peekLookup(host),
+    },
     udpPort,
     tcpPort,
     bindingsFor(sourceAddress) {

@@ -19,6 +19,8 @@ import type { IpAddress } from '../policy/values';
 /** Portcullis's resolver: the DNS server's answer cache when it runs, else a bounded system lookup. */
 export interface AddressResolver {
   resolve(host: string): Promise<NameLookup>;
+  /** A cached answer available at once, so a warm lookup keeps the decision synchronous. */
+  peek?(host: string): NameLookup | undefined;
 }
 
 export interface DeciderDeps {
@@ -37,8 +39,7 @@ export interface DecideOverrides {
   readonly snapshot?: Snapshot | undefined;
   /** Labels and namespace layered on the agent identity finds. */
   readonly agent?:
-    | { readonly labels?: Readonly<Record<string, string>>; readonly namespace?: string }
-    | undefined;
+    { readonly labels?: Readonly<Record<string, string>>; readonly namespace?: string } | undefined;
   /** Fixed answers for names (`--resolve NAME=IP`), consulted before the resolver. */
   readonly answers?: ReadonlyMap<string, readonly IpAddress[]> | undefined;
 }
@@ -67,6 +68,8 @@ export function createDecider(deps: DeciderDeps): Decider {
         const lookup = { host, addresses: [], failure: NOT_RESOLVED };
         return decide(snapshot, request, agent, { id, bindings, lookup });
       }
+      const cached = deps.resolver.peek?.(host);
+      if (cached !== undefined) return decide(snapshot, request, agent, { id, bindings, lookup: cached });
       return deps.resolver
         .resolve(host)
         .then((lookup) => decide(snapshot, request, agent, { id, bindings, lookup }));

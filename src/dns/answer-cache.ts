@@ -56,6 +56,8 @@ export interface AnswerCache {
    * cache, within `timeoutMs`. Never rejects; no address is reported as a `failure`.
    */
   lookup(host: string, timeoutMs: number): Promise<NameLookup>;
+  /** The answer `lookup` would give at once from live entries, without asking; else undefined. */
+  peek(host: string): NameLookup | undefined;
   readonly size: number;
 }
 
@@ -71,11 +73,27 @@ export function createAnswerCache(options: AnswerCacheOptions): AnswerCache {
   const { forwarder, minTtlMs, maxTtlMs, maxEntries, now } = options;
   const entries = new Map<string, Entry>();
   const pending = new Map<string, Promise<Buffer | undefined>>();
+  /**
+   * Lookups read from live entries, each living no longer than the entries it was read from, so a
+   * decision's warm lookup is one map read. Cleared whenever an entry is evicted early.
+   */
+  const lookups = new Map<string, { readonly lookup: NameLookup; readonly expiresAt: number }>();
 
   function remember(key: string, entry: Entry): void {
     entries.delete(key);
     entries.set(key, entry);
-    if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
+    if (entries.size > maxEntries) {
+      entries.delete(entries.keys().next().value as string);
+      lookups.clear();
+    }
+  }
+
+  function peek(host: string): NameLookup | undefined {
+    const hit = lookups.get(host);
+    if (hit === undefined) return undefined;
+    if (hit.expiresAt > now()) return hit.lookup;
+    lookups.delete(host);
+    return undefined;
   }
 
   async function ask(key: string, query: ClientQuery): Promise<Buffer | undefined> {
@@ -118,17 +136,27 @@ export function createAnswerCache(options: AnswerCacheOptions): AnswerCache {
 
   return {
     fetch,
+    peek,
     async lookup(host, timeoutMs) {
+      const known = peek(host);
+      if (known !== undefined) return known;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
         timer.unref();
       });
       try {
-        const [v4, v6] = await Promise.all(
-          [TYPE_A, TYPE_AAAA].map((qtype) => Promise.race([fetch(lookupQuery(host, qtype)), deadline])),
-        );
-        return readLookup(host, v4!, v6!);
+        const queries = [lookupQuery(host, TYPE_A), lookupQuery(host, TYPE_AAAA)];
+        const [v4, v6] = await Promise.all(queries.map((q) => Promise.race([fetch(q), deadline])));
+        const lookup = readLookup(host, v4!, v6!);
+        // Remembered only while both answers are cached, and never longer than either.
+        const a = entries.get(keyOf(queries[0]!));
+        const aaaa = entries.get(keyOf(queries[1]!));
+        if (a !== undefined && aaaa !== undefined) {
+          lookups.set(host, { lookup, expiresAt: Math.min(a.expiresAt, aaaa.expiresAt) });
+          if (lookups.size > maxEntries) lookups.delete(lookups.keys().next().value as string);
+        }
+        return lookup;
       } finally {
         clearTimeout(timer);
       }

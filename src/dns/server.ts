@@ -107,6 +107,8 @@ export interface DnsServer {
    * answers, within `timeoutMs`: what decisions judge is what Envoy then receives.
    */
   lookup(host: string, timeoutMs: number): Promise<NameLookup>;
+  /** What `lookup` would answer at once from the cache, or undefined. */
+  peekLookup(host: string): NameLookup | undefined;
 }
 
 type NumericOption = {
@@ -188,6 +190,7 @@ export function createDnsServer(options: DnsServerOptions = {}): DnsServer {
   return {
     bindings,
     lookup: (host, timeoutMs) => answers.lookup(host, timeoutMs),
+    peekLookup: (host) => answers.peek(host),
 
     async listen(address, port) {
       if (closed || listeners !== undefined) throw new Error('DNS server: listen() may be called once');

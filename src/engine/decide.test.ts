@@ -1,6 +1,7 @@
 import { decide, decideInvalidRequest } from './decide';
 import { ANONYMOUS_AGENT, type Agent, type EgressRequest, type ReasonCode } from './types';
 import { compileSnapshot } from '../compile/snapshot';
+import { parseIpLiteral } from '../policy/ip';
 import { snapshotFromYaml, request, type RequestSpec } from '../../test/support/policy';
 
 const GW = `
@@ -22,7 +23,7 @@ spec:
   parentRefs: [{ name: agents }]
   rules:
     - matches:
-        - destinationHostnames: ["api.anthropic.com", "*.azure.openai.com", "**.googleapis.com"]
+        - destinationHostnames: ["api.anthropic.com", "*.azure.openai.com", "**.huggingface.co"]
           ports: [{ port: 443 }]
 ---
 apiVersion: egress.portcullis.dev/v1alpha1
@@ -114,13 +115,13 @@ const cases: Case[] = [
   },
   {
     name: '**. matches any depth',
-    req: { connect: 'a.b.c.googleapis.com:443' },
+    req: { connect: 'a.b.c.huggingface.co:443' },
     verdict: 'allow',
     reason: 'route_allowed',
   },
   {
     name: '**. never matches the apex',
-    req: { connect: 'googleapis.com:443' },
+    req: { connect: 'huggingface.co:443' },
     verdict: 'deny',
     reason: 'gateway_default_deny',
   },
@@ -513,5 +514,143 @@ spec:
     });
     expect(d.verdict).toBe('deny');
     expect(d.destination).toMatchObject({ host: 'other.example', hostEvidence: 'host-header' });
+  });
+});
+
+describe('decide() proving claimed names for the dialled address', () => {
+  const withProof = (mode: string) =>
+    snapshotFromYaml(`${GW.replace('spec:\n', `spec:\n  nameProof: ${mode}\n`)}
+---
+apiVersion: egress.portcullis.dev/v1alpha1
+kind: EgressL4Route
+metadata: { name: llm }
+spec:
+  parentRefs: [{ name: agents }]
+  rules:
+    - matches: [{ destinationHostnames: [api.openai.com], ports: [{ port: 443 }] }]
+    - matches: [{ destinationHostnames: [bank.example], destinationCIDRs: [203.0.113.0/24] }]
+---
+apiVersion: egress.portcullis.dev/v1alpha1
+kind: EgressL4Route
+metadata: { name: paste }
+spec:
+  parentRefs: [{ name: agents }]
+  rules: [{ matches: [{ destinationHostnames: [pastebin.com] }] }]
+---
+apiVersion: egress.portcullis.dev/v1alpha1
+kind: EgressDenyPolicy
+metadata: { name: no-paste }
+spec:
+  targetRef: { kind: EgressL4Route, name: paste }
+`);
+  const lookup = (host: string, ...addresses: string[]) => ({
+    host,
+    addresses: addresses.map((a) => parseIpLiteral(a)!),
+  });
+  const sni = (to: string, name: string) => request({ l4: to, sni: name, listener: 'tls-out' });
+  const bound = (names: Record<string, string[]>) => (a: { text: string }) => names[a.text] ?? [];
+
+  it.each<[string, string, Parameters<typeof decide>[3], 'allow' | 'deny', ReasonCode]>([
+    ['resolve: unproven, no lookup made', 'resolve', { id: 'p' }, 'deny', 'name_unverified'],
+    [
+      'resolve: the lookup returns the address',
+      'resolve',
+      { id: 'p', lookup: lookup('api.openai.com', '6.6.6.6') },
+      'allow',
+      'route_allowed',
+    ],
+    [
+      'resolve: the lookup returns other addresses',
+      'resolve',
+      { id: 'p', lookup: lookup('api.openai.com', '162.159.140.245') },
+      'deny',
+      'name_unverified',
+    ],
+    [
+      'resolve: the lookup failed',
+      'resolve',
+      { id: 'p', lookup: { host: 'api.openai.com', addresses: [], failure: 'timed out' } },
+      'deny',
+      'name_unverified',
+    ],
+    [
+      'resolve: a binding of the agent proves it',
+      'resolve',
+      { id: 'p', bindings: bound({ '6.6.6.6': ['api.openai.com'] }) },
+      'allow',
+      'route_allowed',
+    ],
+    [
+      'binding: a lookup does not count',
+      'binding',
+      { id: 'p', lookup: lookup('api.openai.com', '6.6.6.6') },
+      'deny',
+      'name_unverified',
+    ],
+    [
+      'binding: a binding proves it',
+      'binding',
+      { id: 'p', bindings: bound({ '6.6.6.6': ['api.openai.com'] }) },
+      'allow',
+      'route_allowed',
+    ],
+    ['none: the claim is believed (unsafe)', 'none', { id: 'p' }, 'allow', 'route_allowed'],
+  ])('%s', (_n, mode, context, verdict, reasonCode) => {
+    const d = decide(withProof(mode), sni('6.6.6.6:443', 'api.openai.com'), ANONYMOUS_AGENT, context);
+    expect({ verdict: d.verdict, reasonCode: d.reasonCode }).toEqual({ verdict, reasonCode });
+  });
+
+  it('explains an unproven claim and still judges the address without it', () => {
+    const d = decide(withProof('resolve'), sni('6.6.6.6:443', 'api.openai.com'), ANONYMOUS_AGENT, {
+      id: 'p',
+      lookup: lookup('api.openai.com', '162.159.140.245'),
+    });
+    expect(d.reason).toBe(
+      'api.openai.com (SNI) is not proven for 6.6.6.6: no DNS binding of this agent maps 6.6.6.6 to it, and api.openai.com resolves to 162.159.140.245, not 6.6.6.6; without that name, no route of gateway agents allows 6.6.6.6:443 on listener tls-out',
+    );
+    expect(d.notes).toContain('name_unverified');
+    expect(d.destination?.names).toEqual([]);
+  });
+
+  it('needs no proof where the match pins CIDRs holding the address', () => {
+    const d = decide(withProof('resolve'), sni('203.0.113.9:443', 'bank.example'), ANONYMOUS_AGENT, {
+      id: 'p',
+    });
+    expect({ verdict: d.verdict, reasonCode: d.reasonCode }).toEqual({
+      verdict: 'allow',
+      reasonCode: 'route_allowed',
+    });
+    const outside = decide(withProof('resolve'), sni('198.51.100.9:443', 'bank.example'), ANONYMOUS_AGENT, {
+      id: 'p',
+    });
+    expect(outside.verdict).toBe('deny');
+  });
+
+  it('applies a deny by name on the unproven claim', () => {
+    const d = decide(withProof('resolve'), sni('6.6.6.6:443', 'pastebin.com'), ANONYMOUS_AGENT, { id: 'p' });
+    expect({ verdict: d.verdict, reasonCode: d.reasonCode }).toEqual({
+      verdict: 'deny',
+      reasonCode: 'deny_policy',
+    });
+  });
+
+  it('judges the dialled port of a transparent request and notes the Host port that differs', () => {
+    const req: EgressRequest = {
+      surface: 'check-http',
+      source: {},
+      destination: {
+        authority: 'api.openai.com:443',
+        authoritySource: 'host-header',
+        scheme: 'http',
+        address: '6.6.6.6',
+        port: 25,
+        protocol: 'tcp',
+      },
+      context: { listener: 'tls-out' },
+    };
+    const d = decide(withProof('none'), req, ANONYMOUS_AGENT, { id: 'p' });
+    expect(d.destination?.port).toBe(25);
+    expect(d.notes).toContain('port_mismatch');
+    expect(d.verdict).toBe('deny');
   });
 });

@@ -72,7 +72,8 @@ export function weighEvidence(
   const proven: string[] = [];
   const unproven: string[] = [];
   for (const name of claims) {
-    if (mode === 'none' || bound.includes(name) || resolvesTo(lookup, name, ip)) proven.push(name);
+    const looked = mode === 'resolve' && resolvesTo(lookup, name, ip);
+    if (mode === 'none' || looked || bound.includes(name)) proven.push(name);
     else unproven.push(name);
   }
   // An SNI's bound names are evidence of their own. A Host is not replaced by them: it names the

@@ -173,3 +173,29 @@ describe('portcullis validate', () => {
     },
   );
 });
+
+describe('portcullis check: checked is dialled on the shipped examples', () => {
+  const policy = ['--policy', examples, '--listener', 'tls-out'];
+  // Where api.anthropic.com really is, as a lookup through Portcullis's resolver would say.
+  const answer = ['--resolve', 'api.anthropic.com=160.79.104.10'];
+
+  it('denies an allowed SNI sent to another address (name_unverified)', async () => {
+    const r = await run('check', ...policy, '--dest', '6.6.6.6:443', '--sni', 'api.anthropic.com', ...answer);
+    expect(r.code).toBe(1);
+    expect(r.out.join('\n')).toMatch(/name_unverified/);
+    expect(r.out.join('\n')).toMatch(/api\.anthropic\.com \(SNI\) is not proven for 6\.6\.6\.6/);
+  });
+
+  it('allows the same SNI to the address the name resolves to', async () => {
+    const r = await run(
+      'check',
+      ...policy,
+      '--dest',
+      '160.79.104.10:443',
+      '--sni',
+      'api.anthropic.com',
+      ...answer,
+    );
+    expect(r.code).toBe(0);
+  });
+});
