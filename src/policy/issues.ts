@@ -23,6 +23,8 @@ export const ISSUE_CODES = {
   POLICY_INVALID_CIDR: 'a CIDR does not parse or has host bits set',
   POLICY_EXCEPT_OUTSIDE: 'an `except` CIDR is not inside its `cidr` (or is of the other address family)',
   POLICY_INVALID_HOSTNAME: 'a destination host name or wildcard pattern is not valid',
+  POLICY_PUBLIC_SUFFIX:
+    'an allowed host pattern covers a whole public suffix (`**.com`, `*.co.uk`, `**.github.io`) or is an ICANN one (`com`)',
   POLICY_INVALID_PORT: 'a port number is not an integer in 1..65535',
   POLICY_INVALID_PORT_RANGE: 'a port entry mixes `port` with `startPort`/`endPort`, or start > end',
   POLICY_INVALID_SELECTOR: 'a label selector is malformed (operator, values, keys)',
@@ -35,6 +37,12 @@ export const ISSUE_CODES = {
   POLICY_INVALID_IP: 'an IP address literal does not parse (canonical dotted quad or RFC 4291 IPv6 text)',
   POLICY_INVALID_JSON: 'a field that holds JSON text (`egress_json` of a firewall rule) does not parse',
   POLICY_STAGE_NOT_EGRESS: 'a firewall rule stage other than `egress` or `` never applies (warning)',
+  POLICY_RULE_SCOPE_EMPTY:
+    'a firewall rule has no entries in its scope list (`deny` for deny rules, `allow` for allow and audit rules), so it never matches (warning)',
+  POLICY_RULE_UNREACHABLE:
+    'a firewall rule comes after a rule of the same policy that covers every address with no carve-out, so it is never reached (warning)',
+  POLICY_LISTENER_PROTOCOL_MISMATCH:
+    'a route match asks for a transport (TCP or UDP) that none of the listeners it is attached to carries, so it never matches (warning)',
   POLICY_AMBIGUOUS_NAME: 'one firewall policy name in two namespaces; bare names get the first (warning)',
   POLICY_MULTIPLE_WORKSPACE_DEFAULTS: 'more than one enabled EgressFirewallPolicy sets `workspaceDefault`',
   POLICY_NAMESPACE_QUARANTINED:

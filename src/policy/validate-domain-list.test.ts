@@ -40,10 +40,10 @@ describe('EgressDomainList validation', () => {
 
   it('accepts requireAuth, wildcards, bare domain strings and an empty spec', () => {
     const list = only(
-      validate('  allow: [{ domain: "**.googleapis.com", requireAuth: true }, "*.bank.eu"]\n'),
+      validate('  allow: [{ domain: "**.huggingface.co", requireAuth: true }, "*.bank.eu"]\n'),
     );
     expect(entries(list.allow)).toEqual([
-      ['**.googleapis.com', '', true],
+      ['**.huggingface.co', '', true],
       ['*.bank.eu', '', false],
     ]);
     expect(only(validate('  {}\n'))).toMatchObject({ allow: [], block: [] });

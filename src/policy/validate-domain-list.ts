@@ -57,7 +57,7 @@ function readEntry(
   allow: boolean,
 ): DomainEntry | undefined {
   if (typeof raw === 'string') {
-    const pattern = readDomain(ctx, raw, path);
+    const pattern = readDomain(ctx, raw, path, allow);
     return pattern === undefined ? undefined : { pattern, reason: '', requireAuth: false };
   }
   const known = allow ? ['domain', 'reason', 'requireAuth', 'require_auth'] : ['domain', 'reason'];
@@ -66,7 +66,7 @@ function readEntry(
   const pattern =
     fields['domain'] === undefined || fields['domain'] === null
       ? undefined
-      : readDomain(ctx, fields['domain'], [...path, 'domain']);
+      : readDomain(ctx, fields['domain'], [...path, 'domain'], allow);
   const reason = readString(ctx, fields, 'reason', path) ?? '';
   const requireAuth = allow
     ? readBoolean(ctx, fields, aliasKey(ctx, fields, 'requireAuth', 'require_auth', path), path)

@@ -10,6 +10,7 @@ import { formatPath } from './validate-context';
 import type { ValidationContext } from './validate-context';
 import { isFields, optionalFix, typeName } from './validate-common';
 import type { Fields } from './validate-common';
+import { checkAllowedHostPattern } from './validate-public-suffix';
 
 /**
  * Which of `camel` (ours) and `snake` (the seed's REST API spelling) the map uses; both at once is
@@ -41,13 +42,24 @@ export function specKey(ctx: ValidationContext, camel: string, snake: string): s
   return isFields(spec) && spec[camel] === undefined && spec[snake] !== undefined ? snake : camel;
 }
 
-export function readDomain(ctx: ValidationContext, entry: unknown, path: DocPath): HostPattern | undefined {
+/**
+ * One entry of an allow list (`allows`: it must not cover a public suffix) or a block list (any
+ * valid pattern, since blocking a whole suffix is fail-closed).
+ */
+export function readDomain(
+  ctx: ValidationContext,
+  entry: unknown,
+  path: DocPath,
+  allows: boolean,
+): HostPattern | undefined {
   if (typeof entry !== 'string') {
     ctx.error(path, 'POLICY_WRONG_TYPE', `a domain must be a string, found ${typeName(entry)}`);
     return undefined;
   }
   const parsed = parseHostPattern(entry);
-  if (parsed.ok) return parsed.pattern;
+  if (parsed.ok) {
+    return !allows || checkAllowedHostPattern(ctx, parsed.pattern, path) ? parsed.pattern : undefined;
+  }
   ctx.error(path, 'POLICY_INVALID_HOSTNAME', parsed.message, ...optionalFix(parsed.fix));
   return undefined;
 }

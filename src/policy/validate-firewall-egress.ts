@@ -14,6 +14,7 @@ import type { FirewallEntry } from './types';
 import type { Fields } from './validate-common';
 import { optionalFix, readList, readObject, typeName } from './validate-common';
 import type { ValidationContext } from './validate-context';
+import { checkAllowedHostPattern } from './validate-public-suffix';
 
 export interface EgressLists {
   readonly allow: readonly FirewallEntry[];
@@ -78,13 +79,21 @@ export function validateEgressLists(
 function readEntries(ctx: ValidationContext, fields: Fields, key: string, path: DocPath): FirewallEntry[] {
   const list = readList(ctx, fields, key, path) ?? [];
   return list.flatMap((raw, index) => {
-    const entry = parseEntry(ctx, raw, [...path, key, index]);
+    const entry = parseEntry(ctx, raw, [...path, key, index], key === 'allow');
     return entry === undefined ? [] : [entry];
   });
 }
 
-/** CIDR when it has a `/`, an IP literal when it looks like an address, else a host pattern. */
-function parseEntry(ctx: ValidationContext, raw: unknown, path: DocPath): FirewallEntry | undefined {
+/**
+ * CIDR when it has a `/`, an IP literal when it looks like an address, else a host pattern, which
+ * in an allow list must not cover a public suffix.
+ */
+function parseEntry(
+  ctx: ValidationContext,
+  raw: unknown,
+  path: DocPath,
+  allows: boolean,
+): FirewallEntry | undefined {
   if (typeof raw !== 'string') {
     ctx.error(
       path,
@@ -114,7 +123,10 @@ function parseEntry(ctx: ValidationContext, raw: unknown, path: DocPath): Firewa
     return undefined;
   }
   const host = parseHostPattern(text);
-  if (host.ok) return { kind: 'host', pattern: host.pattern, text: host.pattern.text };
+  if (host.ok) {
+    if (allows && !checkAllowedHostPattern(ctx, host.pattern, path)) return undefined;
+    return { kind: 'host', pattern: host.pattern, text: host.pattern.text };
+  }
   ctx.error(path, 'POLICY_INVALID_HOSTNAME', host.message, ...optionalFix(host.fix));
   return undefined;
 }

@@ -11,6 +11,8 @@ import { readList, readObject } from './validate-common';
 import type { ValidationContext } from './validate-context';
 import type { KindValidator, ResourceWorld } from './validate-kind';
 import { validateMatch } from './validate-l4-match';
+import { checkRouteHostPatterns } from './validate-public-suffix';
+import { checkListenerProtocols } from './validate-route-listeners';
 import type { ResolvedRef } from './validate-refs';
 import { GATEWAY_API_VERSIONS, refText, validateRef } from './validate-refs';
 import { didYouMean } from './suggest';
@@ -20,7 +22,11 @@ export const l4RouteKind: KindValidator<EgressL4Route> = {
   kind: 'EgressL4Route',
   apiVersions: GATEWAY_API_VERSIONS,
   validate: validateRoute,
-  crossCheck: checkParents,
+  crossCheck: (route, world, ctx) => {
+    checkParents(route, world, ctx);
+    checkRouteHostPatterns(route, world, ctx);
+    checkListenerProtocols(route, world, ctx);
+  },
 };
 
 function validateRoute(ctx: ValidationContext, spec: unknown, meta: ResourceMeta): EgressL4Route | undefined {

@@ -52,11 +52,9 @@ function validateNamespace(
   const blockedKey = aliasKey(ctx, fields, 'blockedDomains', 'blocked_domains', path);
   const allowedList = readList(ctx, fields, allowedKey, path);
   const allowedDomains =
-    allowedList === undefined ? undefined : readDomains(ctx, allowedList, [...path, allowedKey]);
-  const blockedDomains = readDomains(ctx, readList(ctx, fields, blockedKey, path) ?? [], [
-    ...path,
-    blockedKey,
-  ]);
+    allowedList === undefined ? undefined : readDomains(ctx, allowedList, [...path, allowedKey], true);
+  const blockedList = readList(ctx, fields, blockedKey, path) ?? [];
+  const blockedDomains = readDomains(ctx, blockedList, [...path, blockedKey], false);
   if (nsPath === undefined) return undefined;
 
   if (allowedList?.length === 0) {
@@ -122,9 +120,14 @@ function suggestPath(text: string): string | undefined {
   return suggestion === '' || suggestion === text ? undefined : suggestion;
 }
 
-function readDomains(ctx: ValidationContext, list: readonly unknown[], path: DocPath): HostPattern[] {
+function readDomains(
+  ctx: ValidationContext,
+  list: readonly unknown[],
+  path: DocPath,
+  allows: boolean,
+): HostPattern[] {
   const read = list.flatMap((entry, index) => {
-    const pattern = readDomain(ctx, entry, [...path, index]);
+    const pattern = readDomain(ctx, entry, [...path, index], allows);
     return pattern === undefined ? [] : [{ pattern, path: [...path, index] }];
   });
   warnRepeats(ctx, read);
