@@ -17,9 +17,64 @@ import { formatDecision, decisionToJson } from './format-decision';
 import { UsageError } from './usage-error';
 import type { CommandIo } from './io';
 import { checkAgainstServer } from './check-remote';
+import type { CommandHelp } from './command-help';
 
 export const CHECK_USAGE =
   'portcullis check (--policy PATH | --server HOST:PORT [--timeout-ms 5000] [--l4] [--transparent --address IP:PORT]) --dest HOST:PORT|URL [--protocol tcp|udp] [--agent NAME] [--key KEY] [--label k=v]… [--namespace PATH] [--principal URI] [--source IP] [--sni NAME] [--method CONNECT|GET|…] [--gateway NAME] [--listener NAME] [--resolve NAME=IP[,IP]]… [--json]';
+
+export const CHECK_HELP: CommandHelp = {
+  usage: CHECK_USAGE,
+  summary: [
+    'One decision, explained: which layer, policy and rule decided, and the answer Envoy would get.',
+    'With --policy it decides locally on the policy files; with --server it asks a running Portcullis',
+    'over gRPC exactly as Envoy would (the answer carries no trace: that stays in its decision log).',
+  ],
+  flags: {
+    policy: { value: 'PATH', repeatable: true, help: 'policy file or directory to decide with, locally' },
+    server: {
+      value: 'HOST:PORT',
+      help: "ask a running Portcullis's gRPC port instead (e.g. 127.0.0.1:9191)",
+    },
+    'timeout-ms': { value: 'MS', help: 'with --server: how long to wait for the answer (default 5000)' },
+    dest: { value: 'HOST:PORT|URL', help: 'the destination; a URL is a plain HTTP request to it' },
+    protocol: {
+      value: 'tcp|udp',
+      help: 'transport (default tcp); with --server, udp needs --l4',
+    },
+    method: {
+      value: 'METHOD',
+      help: 'HTTP method: CONNECT (the default shape) or GET, POST, … (plain HTTP)',
+    },
+    sni: {
+      value: 'NAME',
+      help: 'TLS server name, as the network filter reads it (implies --l4 with --server)',
+    },
+    l4: { help: 'with --server: ask as the network filter (raw TCP/TLS); --dest must be IP:PORT' },
+    transparent: { help: 'with --server: ask as a transparent HTTP listener behind original_dst' },
+    address: {
+      value: 'IP:PORT',
+      help: 'with --transparent: the original destination the connection goes to',
+    },
+    gateway: { value: 'NAME', help: 'the EgressGateway the request comes through (x-portcullis-gateway)' },
+    listener: { value: 'NAME', help: 'its listener (x-portcullis-listener)' },
+    agent: { value: 'NAME', help: 'the agent name Envoy sets (x-portcullis-agent)' },
+    key: { value: 'KEY', help: 'an agent key, sent as Proxy-Authorization: Bearer KEY (test keys only)' },
+    principal: { value: 'URI', help: 'the mTLS principal of the caller (source.principal)' },
+    source: { value: 'IP', help: 'the address of the caller (source.address)' },
+    label: { value: 'k=v', repeatable: true, help: 'local only: what-if label on the agent' },
+    namespace: { value: 'PATH', help: 'local only: what-if EgressNamespace path of the agent' },
+    resolve: { value: 'NAME=IP[,IP]', repeatable: true, help: 'local only: fixed answer for a name lookup' },
+    json: { help: 'print the decision as one JSON object' },
+  },
+  notes: [
+    'exit codes: 0 allow, 1 deny, 2 usage or policy error,',
+    '            3 (--server) the server was unreachable, timed out or answered with a gRPC error',
+    'examples:',
+    '  portcullis check --policy examples/policies --dest api.anthropic.com:443',
+    '  portcullis check --server 127.0.0.1:9191 --dest pastebin.com:443 --json',
+    '  portcullis check --server 127.0.0.1:9191 --dest 10.20.1.5:5432 --l4 --listener tcp-out',
+  ],
+};
 
 const OPTIONS = {
   policy: { type: 'string', multiple: true },

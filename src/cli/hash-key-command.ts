@@ -1,9 +1,24 @@
 import { createHash } from 'node:crypto';
 import type { CommandIo } from './io';
+import type { CommandHelp } from './command-help';
 import { UsageError } from './usage-error';
 
 export const HASH_KEY_USAGE =
   'portcullis hash-key < KEY-FILE   (the key on standard input; prints its SHA-256)';
+
+export const HASH_KEY_HELP: CommandHelp = {
+  usage: HASH_KEY_USAGE,
+  summary: [
+    'Print the SHA-256 of an agent key read from standard input, for recognise.keys[].sha256 of an',
+    'EgressAgent. The key is never taken as an argument (it would land in shell history); one',
+    'trailing line break is dropped. For a key sent as Basic credentials, hash the password part.',
+  ],
+  flags: {},
+  notes: [
+    'exit codes: 0 printed, 2 no key, more than one line, or arguments given',
+    'example:  echo -n KEY | portcullis hash-key',
+  ],
+};
 
 /** Far beyond any real key; stops `hash-key < /dev/zero` from reading forever. */
 const MAX_BYTES = 16 * 1024;

@@ -5,10 +5,22 @@ import { NATIVE_API_VERSION, NATIVE_GROUP } from '../policy/types';
 import { KINDS } from '../policy/validate-registry';
 import { loadPolicies, readPolicyPaths } from '../sources/read-policy-files';
 import type { CommandIo } from './io';
+import type { CommandHelp } from './command-help';
 import { UsageError } from './usage-error';
 
 export const IMPORT_USAGE =
   'portcullis import FILE…   (prints the egress.portcullis.dev/v1alpha1 equivalent)';
+
+export const IMPORT_HELP: CommandHelp = {
+  usage: IMPORT_USAGE,
+  summary: [
+    'Rewrite seed-format manifests (clrk.apoxy.dev, policies.mirrord.metalbear.co) to our API group',
+    'and print them as one YAML stream; they decide exactly as before. Comments are kept.',
+  ],
+  operands: { 'FILE…': 'manifests or directories to translate' },
+  flags: {},
+  notes: ['exit codes: 0 printed, 1 the input is not valid policy (nothing printed), 2 usage error'],
+};
 
 /** Fields that name another resource's API group: Gateway API parentRefs and GEP-713 targetRef. */
 const REF_PATHS: readonly (readonly string[])[] = [

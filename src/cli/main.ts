@@ -3,45 +3,63 @@
  * The `portcullis` command. Composition root: the only place that wires sources, engine, adapters
  * and telemetry together (STYLE.md layout).
  */
-import { checkCommand, CHECK_USAGE } from './check-command';
-import { validateCommand, VALIDATE_USAGE } from './validate-command';
-import { serveCommand, SERVE_USAGE } from './serve-command';
-import { importCommand, IMPORT_USAGE } from './import-command';
-import { hashKeyCommand, HASH_KEY_USAGE } from './hash-key-command';
+import { checkCommand, CHECK_HELP } from './check-command';
+import { validateCommand, VALIDATE_HELP } from './validate-command';
+import { serveCommand, SERVE_HELP } from './serve-command';
+import { importCommand, IMPORT_HELP } from './import-command';
+import { hashKeyCommand, HASH_KEY_HELP } from './hash-key-command';
+import { asksForHelp, formatCommandHelp, type CommandHelp } from './command-help';
 import { UsageError } from './usage-error';
 import { processIo, type CommandIo } from './io';
 
 const COMMANDS: Record<
   string,
-  { usage: string; run: (args: readonly string[], io: CommandIo) => Promise<number> }
+  { help: CommandHelp; run: (args: readonly string[], io: CommandIo) => Promise<number> }
 > = {
-  serve: { usage: SERVE_USAGE, run: serveCommand },
-  validate: { usage: VALIDATE_USAGE, run: validateCommand },
-  check: { usage: CHECK_USAGE, run: checkCommand },
-  import: { usage: IMPORT_USAGE, run: importCommand },
-  'hash-key': { usage: HASH_KEY_USAGE, run: (args, io) => hashKeyCommand(args, io) },
+  serve: { help: SERVE_HELP, run: serveCommand },
+  validate: { help: VALIDATE_HELP, run: validateCommand },
+  check: { help: CHECK_HELP, run: checkCommand },
+  import: { help: IMPORT_HELP, run: importCommand },
+  'hash-key': { help: HASH_KEY_HELP, run: (args, io) => hashKeyCommand(args, io) },
 };
 
 function usage(): string {
-  return ['usage:', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`)].join('\n');
+  return [
+    'usage:',
+    ...Object.values(COMMANDS).map((c) => `  ${c.help.usage}`),
+    '',
+    'portcullis COMMAND --help lists the options of one command.',
+  ].join('\n');
 }
 
+/** Exit codes: 0 success (allow), 1 a negative answer (deny, invalid policy), 2 usage error. */
 export async function main(argv: readonly string[], io: CommandIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined || name === '--help' || name === '-h') {
     io.out(usage());
     return name === undefined ? 2 : 0;
+  }
+  if (name === 'help') {
+    const topic = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
+    io.out(topic === undefined ? usage() : formatCommandHelp(topic.help));
+    return rest[0] === undefined || topic !== undefined ? 0 : 2;
   }
   const command = COMMANDS[name];
   if (!command) {
     io.err(`portcullis: unknown command "${name}"\n${usage()}`);
     return 2;
   }
+  if (asksForHelp(rest)) {
+    io.out(formatCommandHelp(command.help));
+    return 0;
+  }
   try {
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`portcullis ${name}: ${err.message}\nusage: ${command.usage}`);
+      io.err(
+        `portcullis ${name}: ${err.message}\nusage: ${command.help.usage}\n(portcullis ${name} --help lists every option)`,
+      );
       return 2;
     }
     io.err(`portcullis ${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

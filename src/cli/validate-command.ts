@@ -2,8 +2,20 @@ import { loadPolicies } from '../sources/read-policy-files';
 import { formatIssue } from '../policy/validate';
 import { UsageError } from './usage-error';
 import type { CommandIo } from './io';
+import type { CommandHelp } from './command-help';
 
 export const VALIDATE_USAGE = 'portcullis validate PATH…';
+
+export const VALIDATE_HELP: CommandHelp = {
+  usage: VALIDATE_USAGE,
+  summary: [
+    'Load and check policy files as serve would, reporting every problem at once, one line each:',
+    'file:line: path: message (fix: …). Warnings are printed but do not fail.',
+  ],
+  operands: { 'PATH…': 'policy files or directories (*.yaml, *.yml, *.json)' },
+  flags: {},
+  notes: ['exit codes: 0 valid, 1 an error in the policy, 2 usage error'],
+};
 
 /**
  * `portcullis validate PATH…`: exit 0 when every resource is valid, 1 with one line per problem
