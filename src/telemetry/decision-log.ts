@@ -200,7 +200,7 @@ export const DECISION_FIELDS: readonly DecisionField[] = [
   {
     log: 'notes',
     attribute: 'egress.notes',
-    help: 'Observations that did not decide the verdict: no_name_binding, sni_mismatch, name_ip_mismatch, encrypted_dns, shadow.',
+    help: 'Observations that did not decide the verdict: no_name_binding, sni_mismatch, name_ip_mismatch, name_unverified, port_mismatch, encrypted_dns, shadow.',
     value: (m) => (m.decision.notes.length > 0 ? m.decision.notes : undefined),
   },
   {
