@@ -10,7 +10,7 @@ import { importCommand, IMPORT_HELP } from './import-command';
 import { hashKeyCommand, HASH_KEY_HELP } from './hash-key-command';
 import { asksForHelp, formatCommandHelp, type CommandHelp } from './command-help';
 import { UsageError } from './usage-error';
-import { processIo, type CommandIo } from './io';
+import { outputFailure, processIo, type CommandIo } from './io';
 
 const COMMANDS: Record<
   string,
@@ -68,6 +68,13 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
 }
 
 if (require.main === module) {
+  // Write errors arrive as events after the last write; by exit every one has been reported.
+  process.once('exit', () => {
+    const failure = outputFailure();
+    if (failure === undefined) return;
+    process.stderr.write(`portcullis: could not write the output: ${failure.message}\n`);
+    process.exitCode = 2;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       // `serve` keeps running and sets the exit code itself when it stops.
