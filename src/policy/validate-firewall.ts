@@ -11,9 +11,18 @@ import type { DocPath } from './documents';
 import type { EgressFirewallPolicy, FirewallRule, ResourceMeta } from './types';
 import { NATIVE_API_VERSION } from './types';
 import type { Fields } from './validate-common';
-import { optionalFix, readBoolean, readEnum, readList, readObject, readString } from './validate-common';
+import {
+  isFields,
+  optionalFix,
+  readBoolean,
+  readEnum,
+  readList,
+  readObject,
+  readString,
+} from './validate-common';
 import type { ValidationContext } from './validate-context';
 import { validateEgressLists } from './validate-firewall-egress';
+import { warnRulesThatNeverFire, type PlacedRule } from './validate-firewall-reach';
 import type { KindValidator, ResourceWorld } from './validate-kind';
 import { refText } from './validate-refs';
 
@@ -62,10 +71,14 @@ function validateFirewallPolicy(
   const enabled = readBoolean(ctx, fields, 'enabled', path) ?? true;
 
   const labels = new Map<string, number>();
+  const placed: PlacedRule[] = [];
   const rules = (readList(ctx, fields, 'rules', path) ?? []).flatMap((raw, index) => {
     const rule = validateRule(ctx, raw, [...path, 'rules', index], labels, index);
-    return rule === undefined ? [] : [rule];
+    if (rule === undefined) return [];
+    placed.push({ rule, index, listKey: listKeyOf(raw) });
+    return [rule];
   });
+  warnRulesThatNeverFire(ctx, placed);
 
   return {
     kind: 'EgressFirewallPolicy',
@@ -76,6 +89,12 @@ function validateFirewallPolicy(
     workspaceDefault,
     enabled,
   };
+}
+
+/** Which field holds a valid rule's lists: the seed's `egress_json` or our `egress`. */
+function listKeyOf(raw: unknown): PlacedRule['listKey'] {
+  const json = isFields(raw) ? raw['egress_json'] : undefined;
+  return json === undefined || json === null ? 'egress' : 'egress_json';
 }
 
 /** Our field or the seed's spelling of it, never both. */

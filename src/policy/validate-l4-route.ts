@@ -12,6 +12,7 @@ import type { ValidationContext } from './validate-context';
 import type { KindValidator, ResourceWorld } from './validate-kind';
 import { validateMatch } from './validate-l4-match';
 import { checkRouteHostPatterns } from './validate-public-suffix';
+import { checkListenerProtocols } from './validate-route-listeners';
 import type { ResolvedRef } from './validate-refs';
 import { GATEWAY_API_VERSIONS, refText, validateRef } from './validate-refs';
 import { didYouMean } from './suggest';
@@ -24,6 +25,7 @@ export const l4RouteKind: KindValidator<EgressL4Route> = {
   crossCheck: (route, world, ctx) => {
     checkParents(route, world, ctx);
     checkRouteHostPatterns(route, world, ctx);
+    checkListenerProtocols(route, world, ctx);
   },
 };
 
