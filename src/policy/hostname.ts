@@ -75,7 +75,7 @@ export function normalizeHostnameFully(text: string): NormalizeHostnameResult {
 
   const problem = checkLabels(name);
   if (problem !== undefined) return { ok: false, message: `host name ${show(text)} ${problem}` };
-  if (ascii && name.includes('xn--') && domainToASCII(name) === '') {
+  if (name.includes('xn--') && hasInvalidALabel(name)) {
     return { ok: false, message: `host name ${show(text)} has an invalid punycode (xn--) label` };
   }
   return { ok: true, host: name };
@@ -110,6 +110,16 @@ export function isNormalHostname(text: string, start: number, end: number): bool
   }
   if (end === label || end - label > MAX_LABEL || text.charCodeAt(end - 1) === 0x2d) return false;
   return !isNumericLabel(text, label, end);
+}
+
+/**
+ * True when an `xn--` label of `name` does not decode to a valid IDN label. Node 20's URL functions
+ * answer '' for such a name; Node 22 and later return the label unchanged, so the test is that
+ * `domainToUnicode` left no `xn--` label behind, which holds on every version.
+ */
+function hasInvalidALabel(name: string): boolean {
+  const unicode = domainToUnicode(name);
+  return unicode === '' || /(^|\.)xn--/.test(unicode);
 }
 
 /** Lower-case letters, digits, `-`, `_`, `.`; callers fold case first. */
