@@ -207,3 +207,102 @@ describe('portcullis import: errors', () => {
     await expect(run(...args)).rejects.toBeInstanceOf(UsageError);
   });
 });
+
+describe('portcullis import --with: references into other files', () => {
+  const GATEWAY = `apiVersion: clrk.apoxy.dev/v1alpha1
+kind: EgressGateway
+metadata: { name: shared }
+spec:
+  listeners:
+    - { name: tls-out, protocol: TLS }
+`;
+  const ROUTE = `apiVersion: clrk.apoxy.dev/v1alpha1
+kind: EgressL4Route
+metadata: { name: paste }
+spec:
+  parentRefs: [{ group: clrk.apoxy.dev, name: shared, sectionName: tls-out }]
+  rules:
+    - matches:
+        - destinationHostnames: [pastebin.com]
+          ports: [{ port: 443 }]
+`;
+  const DENY = `apiVersion: clrk.apoxy.dev/v1alpha1
+kind: EgressDenyPolicy
+metadata: { name: no-paste }
+spec:
+  targetRef: { group: clrk.apoxy.dev, kind: EgressL4Route, name: paste }
+`;
+  let withDir: string;
+  const file = (name: string) => join(withDir, name);
+
+  beforeAll(() => {
+    withDir = mkdtempSync(join(tmpdir(), 'portcullis-import-with-'));
+    writeFileSync(file('gateway.yaml'), GATEWAY);
+    writeFileSync(file('route.yaml'), ROUTE);
+    writeFileSync(file('deny.yaml'), DENY);
+  });
+  afterAll(() => rmSync(withDir, { recursive: true, force: true }));
+
+  const kinds = (text: string) => {
+    const docs = parseAllDocuments(text);
+    if (!Array.isArray(docs)) throw new Error('no documents');
+    return docs.map((doc) => `${String(doc.get('kind'))}/${String(doc.getIn(['metadata', 'name']))}`);
+  };
+
+  it('without --with, a route whose gateway is elsewhere fails and the hint names --with', async () => {
+    const r = await run(file('route.yaml'));
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err.join('\n')).toMatch(/route\.yaml:\d+: .*shared/);
+    expect(r.err).toContain(
+      'if what is referred to is defined in another file, name that file with --with PATH',
+    );
+  });
+
+  it('with --with, the route is translated and the gateway is read but not printed', async () => {
+    const r = await run(file('route.yaml'), '--with', file('gateway.yaml'));
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(kinds(r.out)).toEqual(['EgressL4Route/paste']);
+    expect(r.out).toContain(`# from ${file('route.yaml')}:1 (was clrk.apoxy.dev/v1alpha1)`);
+    expect(r.out).not.toContain('gateway.yaml');
+    expect(r.out).toContain(`group: ${NATIVE.split('/')[0]}`);
+  });
+
+  it('a deny policy whose route and gateway are elsewhere: --with repeated', async () => {
+    const r = await run(file('deny.yaml'), '--with', file('route.yaml'), '--with', file('gateway.yaml'));
+    expect(r.code).toBe(0);
+    expect(kinds(r.out)).toEqual(['EgressDenyPolicy/no-paste']);
+  });
+
+  it('the output loads with the files it referred to, and decides as the original does', async () => {
+    const r = await run(file('route.yaml'), file('deny.yaml'), '--with', file('gateway.yaml'));
+    expect(r.code).toBe(0);
+    const out = join(withDir, 'imported.out');
+    writeFileSync(out, `${r.out}\n`);
+    const before = await loadPolicies([file('gateway.yaml'), file('route.yaml'), file('deny.yaml')]);
+    const after = await loadPolicies([file('gateway.yaml'), out]);
+    expect(after.issues.filter((i) => i.severity === 'error')).toEqual([]);
+    const agent = { ...AGENT, labels: {} };
+    const cases: RequestSpec[] = [
+      { connect: 'pastebin.com:443', listener: 'tls-out' },
+      { connect: 'example.com:443', listener: 'tls-out' },
+    ];
+    const verdicts = (resources: Resource[]) =>
+      decisionsFor(resources, cases, agent).map((d) => [d.verdict, d.reasonCode]);
+    expect(verdicts(after.resources)).toEqual(verdicts(before.resources));
+    expect(verdicts(after.resources)[0]).toEqual(['deny', 'deny_policy']);
+  });
+
+  it('a file named both to translate and as context is translated once', async () => {
+    const r = await run(file('route.yaml'), '--with', withDir);
+    expect(r.code).toBe(0);
+    expect(kinds(r.out)).toEqual(['EgressL4Route/paste']);
+  });
+
+  it('--with alone, with no file to translate, is a usage error', async () => {
+    await expect(run('--with', file('gateway.yaml'))).rejects.toThrow(
+      'name at least one policy file or directory',
+    );
+  });
+});

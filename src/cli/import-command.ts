@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { LineCounter, isMap, isSeq, parseAllDocuments } from 'yaml';
 import type { Document } from 'yaml';
 import { formatIssue } from '../policy/validate';
@@ -9,7 +10,7 @@ import type { CommandHelp } from './command-help';
 import { UsageError } from './usage-error';
 
 export const IMPORT_USAGE =
-  'portcullis import FILE…   (prints the egress.portcullis.dev/v1alpha1 equivalent)';
+  'portcullis import FILE… [--with PATH]…   (prints the egress.portcullis.dev/v1alpha1 equivalent)';
 
 export const IMPORT_HELP: CommandHelp = {
   usage: IMPORT_USAGE,
@@ -18,9 +19,18 @@ export const IMPORT_HELP: CommandHelp = {
     'and print them as one YAML stream; they decide exactly as before. Comments are kept.',
   ],
   operands: { 'FILE…': 'manifests or directories to translate' },
-  flags: {},
+  flags: {
+    with: {
+      value: 'PATH',
+      repeatable: true,
+      help: 'policy the FILEs refer to (their gateway, the routes a deny policy targets): read, not printed',
+    },
+  },
   notes: ['exit codes: 0 printed, 1 the input is not valid policy (nothing printed), 2 usage error'],
 };
+
+/** References that another file may satisfy: `--with` is the fix. */
+const CROSS_FILE_CODES: ReadonlySet<string> = new Set(['POLICY_UNKNOWN_GATEWAY', 'POLICY_UNKNOWN_ROUTE']);
 
 /** Fields that name another resource's API group: Gateway API parentRefs and GEP-713 targetRef. */
 const REF_PATHS: readonly (readonly string[])[] = [
@@ -32,25 +42,30 @@ const REF_PATHS: readonly (readonly string[])[] = [
  * `portcullis import FILE…`: seed-format manifests (clrk.apoxy.dev EgressGateway, EgressL4Route,
  * EgressDenyPolicy; policies.mirrord.metalbear.co MirrordPolicy, MirrordClusterPolicy) rewritten to
  * our API group, as one multi-document YAML stream on stdout. The seed groups are aliases of one
- * model (PRODUCT.md §2), so only `apiVersion` and the `group` of references change: the output
- * decides exactly as the input does. Each document keeps its comments and gains one naming where
- * it came from; documents already in our group pass through. Exit 0, 1 when the input is not
- * valid policy (nothing is printed), 2 on usage errors.
+ * model (KINDS in src/policy/validate-registry.ts), so only `apiVersion` and the `group` of
+ * references change: the output decides exactly as the input does. Each document keeps its
+ * comments and gains one naming where it came from; documents already in our group pass through.
+ * `--with PATH` adds policy the files refer to (a route's gateway in a file of its own) so they
+ * validate; it is read, never printed. Exit 0, 1 when the input is not valid policy (nothing is
+ * printed), 2 on usage errors.
  */
 export async function importCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  const flags = args.filter((a) => a.startsWith('-'));
-  if (flags.length > 0) throw new UsageError(`unknown option ${flags[0]}`);
-  if (args.length === 0) throw new UsageError('name at least one policy file or directory');
+  const { paths, context } = parse(args);
 
-  const { issues } = await loadPolicies(args);
+  // One policy set, as serve would load the files together, so references resolve across them;
+  // a file named both ways is read once, as one to translate.
+  const { issues } = await loadPolicies([...paths, ...context]);
   for (const issue of issues) io.err(formatIssue(issue));
-  const errors = issues.filter((i) => i.severity === 'error').length;
-  if (errors > 0) {
-    io.err(`${errors} error(s) in ${args.join(', ')}; nothing was imported`);
+  const errors = issues.filter((i) => i.severity === 'error');
+  if (errors.length > 0) {
+    if (errors.some((i) => CROSS_FILE_CODES.has(i.code))) {
+      io.err('if what is referred to is defined in another file, name that file with --with PATH');
+    }
+    io.err(`${errors.length} error(s) in ${[...paths, ...context].join(', ')}; nothing was imported`);
     return 1;
   }
 
-  const { files } = await readPolicyPaths(args);
+  const { files } = await readPolicyPaths(paths);
   const out: string[] = [];
   const problems: string[] = [];
   for (const { file, text } of files) {
@@ -69,6 +84,23 @@ export async function importCommand(args: readonly string[], io: CommandIo): Pro
   }
   io.out(out.join('---\n').replace(/\n$/, ''));
   return 0;
+}
+
+function parse(args: readonly string[]): { paths: string[]; context: string[] } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: { with: { type: 'string', multiple: true } },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const paths = parsed.positionals;
+  if (paths.length === 0) throw new UsageError('name at least one policy file or directory');
+  return { paths, context: parsed.values.with ?? [] };
 }
 
 function convert(doc: Document.Parsed, where: string): string | { problem: string } {
