@@ -113,9 +113,9 @@ export function isNormalHostname(text: string, start: number, end: number): bool
 }
 
 /**
- * True when an `xn--` label of `name` does not decode to a valid IDN label. Node 20's URL functions
- * answer '' for such a name; Node 22 and later return the label unchanged, so the test is that
- * `domainToUnicode` left no `xn--` label behind, which holds on every version.
+ * True when an `xn--` label of `name` does not decode to a valid IDN label. The URL functions of
+ * Node 20 and 22 answer '' for such a name; Node 24 and later return the label unchanged, so the
+ * test is that `domainToUnicode` left no `xn--` label behind, which holds on every version.
  */
 function hasInvalidALabel(name: string): boolean {
   const unicode = domainToUnicode(name);
