@@ -39,6 +39,7 @@ function decision(verdict: 'allow' | 'deny', response: Decision['response']): De
     notes: [],
     trace: [],
     snapshotVersion: 17,
+    nearMisses: [],
   };
 }
 

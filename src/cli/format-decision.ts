@@ -26,6 +26,7 @@ export function decisionToJson(d: Decision): Record<string, unknown> {
       : null,
     agent: d.agent,
     notes: d.notes,
+    nearMisses: d.nearMisses,
     trace: d.trace,
     snapshotVersion: d.snapshotVersion,
   };
@@ -49,6 +50,9 @@ export function formatDecision(d: Decision): string[] {
     lines.push(`  name:     ${d.destination.host} (from ${d.destination.hostEvidence})`);
   lines.push(`  agent:    ${d.agent.name} (${d.agent.identifiedBy})`);
   if (d.notes.length > 0) lines.push(`  notes:    ${d.notes.join(', ')}`);
+  for (const [i, miss] of d.nearMisses.entries()) {
+    lines.push(`  ${i === 0 ? 'nearly:  ' : '         '} ${miss}`);
+  }
   lines.push(`  decision: ${d.id} (snapshot ${d.snapshotVersion})`, 'trace:');
   for (const r of d.trace) lines.push(`  ${r.layer.padEnd(9)} ${r.outcome.padEnd(7)} ${r.reason}`);
   return lines;

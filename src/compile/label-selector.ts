@@ -45,6 +45,17 @@ export function compileSelector(sel: LabelSelector): (labels: Labels) => boolean
   };
 }
 
+/** The selector as Kubernetes prints it: `team=ci,env in (prod,stage),!legacy`. */
+export function describeSelector(sel: LabelSelector): string {
+  const parts = Object.entries(sel.matchLabels).map(([k, v]) => `${k}=${v}`);
+  for (const r of sel.matchExpressions) {
+    if (r.operator === 'Exists') parts.push(r.key);
+    else if (r.operator === 'DoesNotExist') parts.push(`!${r.key}`);
+    else parts.push(`${r.key} ${r.operator === 'In' ? 'in' : 'notin'} (${r.values.join(',')})`);
+  }
+  return parts.join(',');
+}
+
 /**
  * Checks a selector as written in a manifest and reports every problem with its path. `selector`
  * is returned (frozen) only when there are none. Absence is the caller's call: Kubernetes reads a

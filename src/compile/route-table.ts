@@ -17,7 +17,7 @@ import { cidrContainsIp } from '../policy/cidr';
 import { createCidrIndex, type CidrIndex } from './cidr-index';
 import { createHostIndex, type HostIndex } from './host-index';
 import { compilePortSet, type PortSet } from './port-set';
-import { compileSelector } from './label-selector';
+import { compileSelector, describeSelector } from './label-selector';
 import { guardCoversCidr } from './guarded-ranges';
 import { extend } from '../policy/extend';
 
@@ -42,6 +42,8 @@ export interface CompiledMatch {
   readonly ports: PortSet;
   readonly protocol: Protocol;
   readonly selects: ((labels: Readonly<Record<string, string>>) => boolean) | undefined;
+  /** `sourceAgents` as Kubernetes prints it, for explanations (engine/near-miss.ts). */
+  readonly selectorText: string | undefined;
   /** Set on matches of a route a deny policy targets. */
   readonly deny?: { readonly policy: MatchRef; readonly response: DenyResponse };
 }
@@ -93,6 +95,7 @@ export function compileMatch(
     ports: compilePortSet(match.ports),
     protocol: match.protocol,
     selects: match.sourceAgents ? compileSelector(match.sourceAgents) : undefined,
+    selectorText: match.sourceAgents ? describeSelector(match.sourceAgents) : undefined,
   };
   return Object.freeze(deny ? extend(compiled, { deny }) : compiled);
 }

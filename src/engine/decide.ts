@@ -17,6 +17,7 @@ import { evaluateGlobalBlock, evaluateNamespaces } from './namespace-layer';
 import { describeTarget } from './describe';
 import { weighEvidence, type BindingLookup, type NameLookup } from './name-evidence';
 import { layerResult, type LayerInput } from './layer';
+import { nearMisses } from './near-miss';
 import type {
   Agent,
   Decision,
@@ -73,7 +74,9 @@ export function decide(
   const notes =
     canonical.claimedPort === undefined ? evidence.notes : [...evidence.notes, 'port_mismatch' as const];
   const withClaims = evaluate(snapshot, request, agent, base, evidence.dest, notes, context.lookup);
-  if (evidence.proven === undefined || withClaims.verdict === 'deny') return withClaims;
+  if (evidence.proven === undefined || withClaims.verdict === 'deny') {
+    return explained(snapshot, request, agent, withClaims);
+  }
   // Allowed with the unproven names: the allow must not rest on them.
   const provenOnly = evaluate(snapshot, request, agent, base, evidence.proven, notes, context.lookup);
   if (provenOnly.verdict === 'allow') return provenOnly;
@@ -164,6 +167,7 @@ function make(
   destination: Destination | undefined,
   notes: readonly DecisionNote[],
   trace: readonly LayerResult[],
+  nearMisses: readonly string[] = NO_MISSES,
 ): Decision {
   return {
     id: base.id,
@@ -180,7 +184,19 @@ function make(
     notes,
     trace,
     snapshotVersion: base.snapshotVersion,
+    nearMisses,
   };
+}
+
+const NO_MISSES: readonly string[] = Object.freeze([]);
+
+/** A deny with what would have allowed it, when something nearly did. */
+function explained(snapshot: Snapshot, request: EgressRequest, agent: Agent, d: Decision): Decision {
+  if (d.verdict !== 'deny') return d;
+  const misses = nearMisses(snapshot, request, agent, d);
+  if (misses.length === 0) return d;
+  const base = { id: d.id, agent: d.agent, snapshotVersion: d.snapshotVersion };
+  return make(base, d.verdict, d.enforced, d, d.reason, d.response, d.destination, d.notes, d.trace, misses);
 }
 
 function denied(

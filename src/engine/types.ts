@@ -194,6 +194,8 @@ export interface Decision {
   readonly notes: readonly DecisionNote[];
   readonly trace: readonly LayerResult[];
   readonly snapshotVersion: number;
+  /** For a deny: what would have allowed it (a route on another listener, port, label…), at most 3. */
+  readonly nearMisses: readonly string[];
 }
 
 /** Who is calling, as identity resolution found them (PRODUCT.md §1 "identity"). */

@@ -32,6 +32,7 @@ function decision(verdict: 'allow' | 'deny', overrides: Partial<Decision> = {}):
     notes: [],
     trace: [],
     snapshotVersion: 1,
+    nearMisses: [],
     ...overrides,
   };
 }
@@ -385,6 +386,26 @@ describe('CheckRequest size: never a gRPC error', () => {
 
   test('the server keeps answering afterwards', async () => {
     expect((await callCheck(connect)).status).toStrictEqual({ code: 0 });
+  });
+});
+
+describe('listen', () => {
+  test('a port already taken rejects with the system error code, as Node listeners do', async () => {
+    // grpc-js also reports the failure through its own logger (console.error by default).
+    const quiet = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const other = createGrpcServer({ authz: createAuthzHandler(deps), health: createHealthService() });
+    try {
+      await expect(other.listen('127.0.0.1', port)).rejects.toMatchObject({
+        code: 'EADDRINUSE',
+        syscall: 'listen',
+        address: '127.0.0.1',
+        port,
+        message: expect.stringContaining('EADDRINUSE'),
+      });
+    } finally {
+      await other.shutdown(0);
+      quiet.mockRestore();
+    }
   });
 });
 

@@ -204,6 +204,12 @@ export const DECISION_FIELDS: readonly DecisionField[] = [
     value: (m) => (m.decision.notes.length > 0 ? m.decision.notes : undefined),
   },
   {
+    log: 'near_misses',
+    attribute: 'egress.near_misses',
+    help: 'For a deny: what would have allowed it (a route on another listener, port or label; a namespace that allows the host), at most 3.',
+    value: (m) => (m.decision.nearMisses.length > 0 ? m.decision.nearMisses : undefined),
+  },
+  {
     log: 'snapshot_version',
     attribute: 'egress.snapshot_version',
     help: 'Version of the policy snapshot the decision used.',

@@ -179,6 +179,7 @@ export function decisionFixture(overrides: Partial<Decision> = {}): Decision {
     notes: [],
     trace: [],
     snapshotVersion: 3,
+    nearMisses: [],
     ...overrides,
   };
 }

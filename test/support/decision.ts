@@ -16,6 +16,7 @@ export function sampleDecision(overrides: Partial<Decision> = {}): Decision {
     notes: [],
     trace: [],
     snapshotVersion: 3,
+    nearMisses: [],
     ...overrides,
   };
 }
