@@ -7,12 +7,12 @@ describe('createEventMetrics()', () => {
     const metrics = createEventMetrics(registry, () => 0);
     const text = async (): Promise<string> =>
       registry.getSingleMetricAsString('portcullis_events_pruned_total');
-    expect(await text()).toContain('portcullis_events_pruned_total{reason="age"} 0');
-    expect(await text()).toContain('portcullis_events_pruned_total{reason="size"} 0');
+    expect(await text()).toContain('portcullis_events_pruned_total{bound="age"} 0');
+    expect(await text()).toContain('portcullis_events_pruned_total{bound="size"} 0');
     metrics.pruned(5000, 'size');
     metrics.pruned(120, 'size');
     metrics.pruned(7, 'age');
-    expect(await text()).toContain('portcullis_events_pruned_total{reason="size"} 5120');
-    expect(await text()).toContain('portcullis_events_pruned_total{reason="age"} 7');
+    expect(await text()).toContain('portcullis_events_pruned_total{bound="size"} 5120');
+    expect(await text()).toContain('portcullis_events_pruned_total{bound="age"} 7');
   });
 });

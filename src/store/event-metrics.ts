@@ -28,12 +28,12 @@ export function createEventMetrics(registry: Registry, queueDepth: () => number)
   const pruned = new Counter({
     name: 'portcullis_events_pruned_total',
     help: 'Events deleted from the events log: older than the retention (age) or beyond the row bound (size).',
-    labelNames: ['reason'],
+    labelNames: ['bound'],
     registers: [registry],
   });
   // Both series exist from the start, so a rate over them never starts from a missing series.
-  pruned.inc({ reason: 'age' }, 0);
-  pruned.inc({ reason: 'size' }, 0);
+  pruned.inc({ bound: 'age' }, 0);
+  pruned.inc({ bound: 'size' }, 0);
   new Gauge({
     name: 'portcullis_events_queue_depth',
     help: 'Decision events waiting to be written to the events log.',
@@ -45,6 +45,6 @@ export function createEventMetrics(registry: Registry, queueDepth: () => number)
   return {
     written: (n) => written.inc(n),
     dropped: (n) => dropped.inc(n),
-    pruned: (n, reason) => pruned.inc({ reason }, n),
+    pruned: (n, reason) => pruned.inc({ bound: reason }, n),
   };
 }

@@ -45,6 +45,8 @@ export const LABEL_VALUES: Readonly<Record<string, readonly string[]>> = {
   queue: EVENT_QUEUES,
   method: GRPC_METHODS,
   code: GRPC_CODES,
+  /** Which bound of the events log pruned rows: the retention (`age`) or the row bound (`size`). */
+  bound: ['age', 'size'],
 };
 
 function closed(label: string): (value: string) => string {

@@ -99,7 +99,7 @@ describe('the events row bound', () => {
       ] as { id: number }[];
       expect(events.map((e) => e.id)).toEqual(Array.from({ length: 40 }, (_, i) => N - i));
       const metrics = await (await fetch(`http://127.0.0.1:${h.service.adminPort}/metrics`)).text();
-      expect(metrics).toContain(`portcullis_events_pruned_total{reason="size"} ${N - 40}`);
+      expect(metrics).toContain(`portcullis_events_pruned_total{bound="size"} ${N - 40}`);
     } finally {
       envoy.close();
       await h.close();
