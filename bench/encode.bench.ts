@@ -40,6 +40,7 @@ function decision(verdict: 'allow' | 'deny', response: Decision['response']): De
     trace: [],
     snapshotVersion: 17,
     nearMisses: [],
+    stripHeaders: ['proxy-authorization'],
   };
 }
 

@@ -18,6 +18,7 @@ import { describeTarget } from './describe';
 import { weighEvidence, type BindingLookup, type NameLookup } from './name-evidence';
 import { layerResult, type LayerInput } from './layer';
 import { nearMisses } from './near-miss';
+import { CREDENTIAL_HEADERS } from './types';
 import type {
   Agent,
   Decision,
@@ -185,6 +186,7 @@ function make(
     trace,
     snapshotVersion: base.snapshotVersion,
     nearMisses,
+    stripHeaders: CREDENTIAL_HEADERS,
   };
 }
 

@@ -196,7 +196,15 @@ export interface Decision {
   readonly snapshotVersion: number;
   /** For a deny: what would have allowed it (a route on another listener, port, label…), at most 3. */
   readonly nearMisses: readonly string[];
+  /**
+   * Request headers that must never leave the proxy towards the destination: the credential the
+   * agent presented to Portcullis (`Proxy-Authorization`). Every surface that forwards removes them.
+   */
+  readonly stripHeaders: readonly string[];
 }
+
+/** The proxy credential: it identifies the agent to Portcullis and is no business of the destination. */
+export const CREDENTIAL_HEADERS: readonly string[] = Object.freeze(['proxy-authorization']);
 
 /** Who is calling, as identity resolution found them (PRODUCT.md §1 "identity"). */
 export interface Agent {

@@ -33,6 +33,7 @@ function decision(verdict: 'allow' | 'deny', overrides: Partial<Decision> = {}):
     trace: [],
     snapshotVersion: 1,
     nearMisses: [],
+    stripHeaders: ['proxy-authorization'],
     ...overrides,
   };
 }

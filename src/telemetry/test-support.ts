@@ -180,6 +180,7 @@ export function decisionFixture(overrides: Partial<Decision> = {}): Decision {
     trace: [],
     snapshotVersion: 3,
     nearMisses: [],
+    stripHeaders: ['proxy-authorization'],
     ...overrides,
   };
 }

@@ -17,6 +17,7 @@ export function sampleDecision(overrides: Partial<Decision> = {}): Decision {
     trace: [],
     snapshotVersion: 3,
     nearMisses: [],
+    stripHeaders: ['proxy-authorization'],
     ...overrides,
   };
 }

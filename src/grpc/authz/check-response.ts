@@ -31,8 +31,7 @@ export function toCheckResponse(decision: Decision, surface: CheckSurface): Chec
       status,
       ok_response: {
         headers: [headerOption(DECISION_ID_HEADER, decision.id)],
-        // The credential was for the proxy; it must not travel on to the destination (PRODUCT.md §4).
-        headers_to_remove: ['proxy-authorization'],
+        headers_to_remove: decision.stripHeaders,
       },
       dynamic_metadata,
     };
