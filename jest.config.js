@@ -11,6 +11,9 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 30000,
-  // Sets PORTCULLIS_E2E_DOCKER: the end-to-end suites run only when a container engine answers.
-  globalSetup: '<rootDir>/test/e2e/docker-probe.js',
+  // Sets PORTCULLIS_E2E_DOCKER (the end-to-end suites run only when a container engine answers)
+  // and PORTCULLIS_TEST_TMP (every test's temporary directory, removed after the run), and records
+  // the repository's .portcullis-data: the teardown fails the run if a test touched it.
+  globalSetup: '<rootDir>/test/support/global-setup.js',
+  globalTeardown: '<rootDir>/test/support/global-teardown.js',
 };

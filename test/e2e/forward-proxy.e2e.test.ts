@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { StartedNetwork, StartedTestContainer } from 'testcontainers';
+import { testDataDir } from '../support/temp-dirs';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -335,6 +336,9 @@ describeWithDocker(suiteTitle, () => {
         '0.0.0.0',
         '--admin-port',
         '0',
+        // Its own store: the default is the repository's .portcullis-data (npm start's).
+        '--data-dir',
+        testDataDir(),
       ],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );

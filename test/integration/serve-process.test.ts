@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { connectAsEnvoy, connectRequest } from '../support/envoy-client';
+import { testDataDir } from '../support/temp-dirs';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'dist/src/cli/main.js');
@@ -16,8 +17,13 @@ interface Run {
   stderr(): string;
 }
 
+/** Each run gets a data directory of its own: the default would be the repository's `.portcullis-data`. */
 function runCli(args: string[]): Run {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, ...args], {
+    cwd: root,
+    env: { ...process.env, PORTCULLIS_DATA_DIR: testDataDir() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -5,6 +5,7 @@
  * configured only by OTEL_* variables, exporting to collector stand-ins over each OTLP protocol.
  */
 import { testConfig } from '../support/service';
+import { testDataDir } from '../support/temp-dirs';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -340,6 +341,8 @@ describe('portcullis serve as a process, configured by OTEL_* only', () => {
         {
           env: {
             PATH: process.env['PATH'] ?? '',
+            // Its own store: the default is the repository's .portcullis-data (npm start's).
+            PORTCULLIS_DATA_DIR: testDataDir(),
             OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
             OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
             OTEL_SERVICE_NAME: 'portcullis-under-test',

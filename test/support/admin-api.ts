@@ -3,12 +3,12 @@
  * over HTTP with bearer tokens of each role, on a data directory the test owns.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startService, type RunningService } from '../../src/cli/serve';
 import type { ServeConfig } from '../../src/config/serve-config';
 import { createLogger } from '../../src/telemetry/logger';
+import { testTempDir } from './temp-dirs';
 
 export const TOKENS = {
   member: 'member-token-for-tests',
@@ -18,8 +18,9 @@ export const TOKENS = {
 
 export type TokenRole = keyof typeof TOKENS;
 
+/** A fresh directory inside the run's temporary directory (test/support/temp-dirs.ts). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(tmpdir(), `portcullis-${prefix}-`));
+  return testTempDir(prefix);
 }
 
 /** A tokens file holding the digests of `TOKENS`, one per role. */
