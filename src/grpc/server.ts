@@ -63,7 +63,7 @@ export function createGrpcServer(parts: GrpcServerParts): GrpcServer {
       const target = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
       return new Promise((resolve, reject) => {
         server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-          if (err) reject(err);
+          if (err) reject(bindError(err, host, port));
           else resolve(bound);
         });
       });
@@ -113,6 +113,19 @@ function tolerantCheckDefinition(): grpc.ServiceDefinition {
       responseSerialize: encodeCheckResponse,
     },
   };
+}
+
+/**
+ * grpc-js reports a failed bind as text only ("No address added out of total 1 resolved errors:
+ * [listen EADDRINUSE: address already in use 127.0.0.1:9191]"): the system's error code is taken
+ * back out of it, as Node's own listeners report it, so startup can say what went wrong.
+ */
+function bindError(err: Error, host: string, port: number): NodeJS.ErrnoException {
+  const code = /\blisten (E[A-Z]+)\b/.exec(err.message)?.[1];
+  const failure: NodeJS.ErrnoException = new Error(err.message, { cause: err });
+  failure.syscall = 'listen';
+  if (code !== undefined) failure.code = code;
+  return Object.assign(failure, { address: host, port });
 }
 
 function isHealthService(value: GrpcServerParts['health']): value is HealthService {
