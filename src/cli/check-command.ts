@@ -1,17 +1,13 @@
 import { parseArgs } from 'node:util';
-import { randomUUID } from 'node:crypto';
 import { loadPolicies } from '../sources/read-policy-files';
 import { formatIssue } from '../policy/validate';
 import { compileSnapshot } from '../compile/snapshot';
-import { decide } from '../engine/decide';
-import type { Agent, EgressRequest } from '../engine/types';
+import type { EgressRequest } from '../engine/types';
 import { requestFromTarget } from '../decide/target-request';
-import type { Snapshot } from '../compile/snapshot';
 import type { IpAddress } from '../policy/values';
 import { parseIpLiteral } from '../policy/ip';
 import { normalizeHostname } from '../policy/hostname';
-import { resolveAgentWith } from '../identity/resolve-agent';
-import { nameToResolve } from '../engine/resolution';
+import { createDecider, type DecideOverrides } from '../decide/decider';
 import { createNameResolver } from '../dns/name-resolver';
 import { formatDecision, decisionToJson } from './format-decision';
 import { UsageError } from './usage-error';
@@ -20,7 +16,7 @@ import { checkAgainstServer } from './check-remote';
 import type { CommandHelp } from './command-help';
 
 export const CHECK_USAGE =
-  'portcullis check (--policy PATH | --server HOST:PORT [--timeout-ms 5000] [--l4] [--transparent --address IP:PORT]) --dest HOST:PORT|URL [--protocol tcp|udp] [--agent NAME] [--key KEY] [--label k=v]… [--namespace PATH] [--principal URI] [--source IP] [--sni NAME] [--method CONNECT|GET|…] [--gateway NAME] [--listener NAME] [--resolve NAME=IP[,IP]]… [--json]';
+  'portcullis check (--policy PATH | --server HOST:PORT [--timeout-ms 5000] [--l4] [--transparent --address IP:PORT]) --dest HOST:PORT|URL [--protocol tcp|udp] [--agent NAME] [--key KEY] [--label k=v]… [--namespace PATH] [--principal URI] [--source IP] [--sni NAME] [--method CONNECT|GET|…] [--gateway NAME] [--listener NAME] [--resolve NAME=IP[,IP]]… [--dns-server HOST:PORT]… [--json]';
 
 export const CHECK_HELP: CommandHelp = {
   usage: CHECK_USAGE,
@@ -64,6 +60,11 @@ export const CHECK_HELP: CommandHelp = {
     label: { value: 'k=v', repeatable: true, help: 'local only: what-if label on the agent' },
     namespace: { value: 'PATH', help: 'local only: what-if EgressNamespace path of the agent' },
     resolve: { value: 'NAME=IP[,IP]', repeatable: true, help: 'local only: fixed answer for a name lookup' },
+    'dns-server': {
+      value: 'HOST:PORT',
+      repeatable: true,
+      help: "local only: resolver for the lookups a decision needs (default the system's)",
+    },
     json: { help: 'print the decision as one JSON object' },
   },
   notes: [
@@ -86,6 +87,7 @@ const OPTIONS = {
   principal: { type: 'string' },
   source: { type: 'string' },
   resolve: { type: 'string', multiple: true },
+  'dns-server': { type: 'string', multiple: true },
   sni: { type: 'string' },
   method: { type: 'string' },
   gateway: { type: 'string' },
@@ -152,14 +154,14 @@ function buildRequest(v: ReturnType<typeof parse>): EgressRequest {
 }
 
 /**
- * The agent as `serve` would identify it (EgressAgent resources by name, principal or source
- * address), with `--label` and `--namespace` layered on top for what-if questions.
+ * What-if identity: the agent as `serve` would identify it (EgressAgent resources by name, principal
+ * or source address), with `--label` and `--namespace` layered on top.
  */
-function buildAgent(v: ReturnType<typeof parse>, snapshot: Snapshot, request: EgressRequest): Agent {
-  return resolveAgentWith(snapshot.agents, request, {
+function whatIfAgent(v: ReturnType<typeof parse>): DecideOverrides['agent'] {
+  return {
     labels: parseLabels(v.label ?? []),
     ...(v.namespace !== undefined ? { namespace: v.namespace } : {}),
-  });
+  };
 }
 
 /** `--resolve api.example.com=10.0.0.5,10.0.0.6`: fixed answers, so `check` needs no DNS. */
@@ -201,11 +203,10 @@ export async function checkCommand(args: readonly string[], io: CommandIo): Prom
     return 2;
   }
   const snapshot = compileSnapshot(resources, { version: 1, createdAt: new Date().toISOString() });
-  const agent = buildAgent(v, snapshot, request);
-  const host = nameToResolve(snapshot, request, agent);
-  const resolved =
-    host === undefined ? undefined : (fixedAnswers.get(host) ?? (await createNameResolver().resolve(host)));
-  const decision = decide(snapshot, request, agent, { id: randomUUID(), ...(resolved ? { resolved } : {}) });
+  const servers = v['dns-server'] ?? [];
+  const resolver = createNameResolver(servers.length > 0 ? { servers } : {});
+  const decider = createDecider({ snapshots: { current: () => snapshot }, resolver });
+  const decision = await decider.decide(request, { agent: whatIfAgent(v), answers: fixedAnswers });
   if (v.json) io.out(JSON.stringify(decisionToJson(decision)));
   else for (const line of formatDecision(decision)) io.out(line);
   return decision.verdict === 'allow' ? 0 : 1;

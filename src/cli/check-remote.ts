@@ -16,7 +16,7 @@ export const EXIT_SERVER_ERROR = 3;
 const MAX_TIMEOUT_MS = 600_000;
 
 /** Flags that only change a local check: the server identifies the agent and resolves names itself. */
-const LOCAL_ONLY = ['policy', 'label', 'namespace', 'resolve'] as const;
+const LOCAL_ONLY = ['policy', 'label', 'namespace', 'resolve', 'dns-server'] as const;
 
 export interface RemoteCheckValues {
   readonly server: string;
@@ -39,6 +39,7 @@ export interface RemoteCheckValues {
   readonly label?: readonly string[] | undefined;
   readonly namespace?: string | undefined;
   readonly resolve?: readonly string[] | undefined;
+  readonly 'dns-server'?: readonly string[] | undefined;
 }
 
 export async function checkAgainstServer(v: RemoteCheckValues, io: CommandIo): Promise<number> {

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { main } from '../../src/cli/main';
+import { startZone } from '../support/dns-zone';
 
 const root = path.resolve(__dirname, '../..');
 const seed = (file: string) => path.join(root, 'test/fixtures/seeds/001', file);
@@ -184,6 +185,22 @@ describe('portcullis check: checked is dialled on the shipped examples', () => {
     expect(r.code).toBe(1);
     expect(r.out.join('\n')).toMatch(/name_unverified/);
     expect(r.out.join('\n')).toMatch(/api\.anthropic\.com \(SNI\) is not proven for 6\.6\.6\.6/);
+  });
+
+  it('looks the name up through --dns-server when no fixed answer is given', async () => {
+    const zone = await startZone({ 'api.anthropic.com': '160.79.104.10' });
+    try {
+      const dns = ['--dns-server', zone.address];
+      expect(
+        (await run('check', ...policy, '--dest', '160.79.104.10:443', '--sni', 'api.anthropic.com', ...dns))
+          .code,
+      ).toBe(0);
+      expect(
+        (await run('check', ...policy, '--dest', '6.6.6.6:443', '--sni', 'api.anthropic.com', ...dns)).code,
+      ).toBe(1);
+    } finally {
+      await zone.close();
+    }
   });
 
   it('allows the same SNI to the address the name resolves to', async () => {
