@@ -54,6 +54,9 @@ const MIGRATIONS: readonly string[] = [
      sha256 TEXT NOT NULL UNIQUE,
      created_at TEXT NOT NULL
    );`,
+  // The decision id of a decision event, so the id in a 403's header finds its event at once.
+  `ALTER TABLE events ADD COLUMN decision_id TEXT;
+   CREATE INDEX events_decision ON events (decision_id) WHERE decision_id IS NOT NULL;`,
 ];
 
 /** Opens (creating if missing) the database in `dataDir`, or an in-memory one when undefined. */

@@ -53,7 +53,13 @@ export function decisionEvent(m: DecisionMessage, timeMs: number): EventRecord {
     snapshot_version: d.snapshotVersion,
     duration_ms: Math.round(m.durationMs * 1000) / 1000,
   };
-  const event = { type: DECISION_EVENT_TYPES[verdict], timeMs, verdict, agent: d.agent.name };
+  const event = {
+    type: DECISION_EVENT_TYPES[verdict],
+    timeMs,
+    verdict,
+    agent: d.agent.name,
+    decisionId: d.id,
+  };
   return extend(event, host === undefined ? { data } : { host, data });
 }
 

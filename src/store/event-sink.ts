@@ -9,7 +9,7 @@
  * `dist/` and under Jest's TypeScript transform.
  */
 import { Worker } from 'node:worker_threads';
-import { TRIM_SQL, type EventRow, type EventStore } from './event-store';
+import { INSERT_EVENT_SQL, TRIM_SQL, type EventRow, type EventStore } from './event-store';
 
 export interface EventSink {
   write(rows: readonly EventRow[]): Promise<void>;
@@ -36,11 +36,11 @@ const db = new Database(workerData.file);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
-const insert = db.prepare('INSERT INTO events (time_ms, type, verdict, agent, host, record) VALUES (?, ?, ?, ?, ?, ?)');
+const insert = db.prepare(workerData.insertSql);
 const prune = db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? ORDER BY id LIMIT ?)');
 const trim = db.prepare(workerData.trimSql);
 const write = db.transaction((rows) => {
-  for (const r of rows) insert.run(r[0], r[1], r[2], r[3], r[4], r[5]);
+  for (const r of rows) insert.run(...r);
 });
 parentPort.on('message', (m) => {
   try {
@@ -61,7 +61,12 @@ type Reply = { id: number; ok: true; n: number } | { id: number; ok: false; erro
 export function createWorkerEventSink(file: string): EventSink {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { file, driver: require.resolve('better-sqlite3'), trimSql: TRIM_SQL },
+    workerData: {
+      file,
+      driver: require.resolve('better-sqlite3'),
+      trimSql: TRIM_SQL,
+      insertSql: INSERT_EVENT_SQL,
+    },
   });
   worker.unref();
   let next = 0;

@@ -11,6 +11,8 @@ export interface EventRecord {
   readonly verdict?: string;
   readonly agent?: string;
   readonly host?: string;
+  /** The decision's id, for decision events. */
+  readonly decisionId?: string;
   /** Every field of the event as the API shows it (besides id, time and type). */
   readonly data: Readonly<Record<string, unknown>>;
 }
@@ -27,10 +29,23 @@ export type EventRow = readonly [
   agent: string | null,
   host: string | null,
   record: string,
+  decisionId: string | null,
 ];
 
+/** The one INSERT of an event row, in `EventRow` order (also run by the writer thread). */
+export const INSERT_EVENT_SQL =
+  'INSERT INTO events (time_ms, type, verdict, agent, host, record, decision_id) VALUES (?, ?, ?, ?, ?, ?, ?)';
+
 export function eventRow(e: EventRecord): EventRow {
-  return [e.timeMs, e.type, e.verdict ?? null, e.agent ?? null, e.host ?? null, JSON.stringify(e.data)];
+  return [
+    e.timeMs,
+    e.type,
+    e.verdict ?? null,
+    e.agent ?? null,
+    e.host ?? null,
+    JSON.stringify(e.data),
+    e.decisionId ?? null,
+  ];
 }
 
 export interface EventQuery {
@@ -40,6 +55,7 @@ export interface EventQuery {
   readonly type?: string;
   readonly agent?: string;
   readonly host?: string;
+  readonly decisionId?: string;
   /** Only events older than this id (the previous page's last). */
   readonly beforeId?: number;
   readonly limit: number;
@@ -76,21 +92,14 @@ export const TRIM_SQL =
   'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id <= (SELECT MAX(id) FROM events) - ? ORDER BY id LIMIT ?)';
 
 export function insertEventStatement(db: Database.Database): (e: EventRecord) => void {
-  const insert = db.prepare<[number, string, string | null, string | null, string | null, string]>(
-    'INSERT INTO events (time_ms, type, verdict, agent, host, record) VALUES (?, ?, ?, ?, ?, ?)',
-  );
-  return (e) => {
-    const row = eventRow(e);
-    insert.run(row[0], row[1], row[2], row[3], row[4], row[5]);
-  };
+  const insert = db.prepare<[...EventRow]>(INSERT_EVENT_SQL);
+  return (e) => void insert.run(...eventRow(e));
 }
 
 export function createEventStore(db: Database.Database): EventStore {
-  const insertRow = db.prepare<[number, string, string | null, string | null, string | null, string]>(
-    'INSERT INTO events (time_ms, type, verdict, agent, host, record) VALUES (?, ?, ?, ?, ?, ?)',
-  );
+  const insertRow = db.prepare<[...EventRow]>(INSERT_EVENT_SQL);
   const insertMany = db.transaction((rows: readonly EventRow[]) => {
-    for (const r of rows) insertRow.run(r[0], r[1], r[2], r[3], r[4], r[5]);
+    for (const r of rows) insertRow.run(...r);
   });
   const prune = db.prepare<[number, number]>(
     'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? ORDER BY id LIMIT ?)',
@@ -118,6 +127,7 @@ export function createEventStore(db: Database.Database): EventStore {
       add('type = ?', q.type);
       add('agent = ?', q.agent);
       add('host = ?', q.host);
+      add('decision_id = ?', q.decisionId);
       add('id < ?', q.beforeId);
       const sql = `SELECT id, time_ms, type, record FROM events${
         where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''

@@ -98,6 +98,24 @@ describe('decision events', () => {
     expect(events.every(holds)).toBe(true);
   });
 
+  it("finds a deny's event by the decision id Envoy's 403 carries", async () => {
+    const envoy = connectAsEnvoy(h.service.grpcPort);
+    let id: string | undefined;
+    try {
+      const res = await envoy.check(connectRequest('blocked.example:443'));
+      id = (res.dynamic_metadata?.fields?.['decision_id'] as { stringValue?: string } | undefined)
+        ?.stringValue;
+    } finally {
+      envoy.close();
+    }
+    expect(id).toBeDefined();
+    const found = await eventsWhen(h, `decision_id=${id}`, 1);
+    expect(found.map((e) => [e['decision_id'], e.type])).toEqual([[id, 'proxy_domain_denied']]);
+    expect(await eventsWhen(h, 'decision_id=no-such-decision', 1, 200)).toEqual([]);
+    const bad = await h.call('GET', '/api/events?decision_id=%3Bdrop', { as: 'developer' });
+    expect(bad.status).toBe(400);
+  });
+
   it('filters by time range', async () => {
     const future = await h.call('GET', `/api/events?from=${Date.now() + 60_000}`);
     expect(future.body['events']).toEqual([]);

@@ -1,6 +1,6 @@
 /**
- * `GET /api/events`: the events log, newest first, filtered by time range, verdict, type, agent and
- * host, paged by cursor (the last id of the previous page). Developer+ (seed 002).
+ * `GET /api/events`: the events log, newest first, filtered by time range, verdict, type, agent,
+ * host and decision id (the `x-portcullis-decision-id` of a 403), paged by cursor (the last id of the previous page). Developer+ (seed 002).
  */
 import type { FastifyInstance } from 'fastify';
 import { normalizeHostname } from '../../policy/hostname';
@@ -20,6 +20,7 @@ const query = {
     type: { type: 'string', pattern: '^[a-z_]{1,64}$' },
     agent: { type: 'string', minLength: 1, maxLength: 253 },
     host: { type: 'string', minLength: 1, maxLength: 260 },
+    decision_id: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
     limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
     cursor: { type: 'string', pattern: '^[0-9]{1,15}$' },
   },
@@ -32,6 +33,7 @@ interface Query {
   readonly type?: string;
   readonly agent?: string;
   readonly host?: string;
+  readonly decision_id?: string;
   readonly limit?: string;
   readonly cursor?: string;
 }
@@ -70,6 +72,7 @@ export function registerEventRoutes(app: FastifyInstance, events: EventStore): v
         ...(q.type === undefined ? {} : { type: q.type }),
         ...(q.agent === undefined ? {} : { agent: q.agent }),
         ...(host === undefined ? {} : { host: host.ok ? host.host : q.host!.toLowerCase() }),
+        ...(q.decision_id === undefined ? {} : { decisionId: q.decision_id }),
         ...(q.cursor === undefined ? {} : { beforeId: Number(q.cursor) }),
         limit,
       });
