@@ -1,5 +1,6 @@
-// Lint rules, including the import boundaries of STYLE.md: policy, compile and engine are pure
-// (no IO, nothing from the outer rings); adapters (grpc, admin, dns) never reach into sources.
+// Lint rules, including the import boundaries of docs/architecture.md: policy, compile and engine
+// are pure (no IO, nothing from the outer rings); decide joins them to identity and nothing else;
+// adapters (grpc, admin, dns) never reach into sources.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -15,7 +16,18 @@ const io = [
   'node:child_process',
   'node:dns',
 ];
-const outer = ['sources', 'dns', 'grpc', 'admin', 'telemetry', 'cli', 'config', 'identity'];
+const outer = [
+  'decide',
+  'sources',
+  'dns',
+  'grpc',
+  'admin',
+  'telemetry',
+  'store',
+  'cli',
+  'config',
+  'identity',
+];
 
 function boundary(dir, forbiddenDirs, forbiddenModules = []) {
   return {
@@ -28,7 +40,7 @@ function boundary(dir, forbiddenDirs, forbiddenModules = []) {
           paths: forbiddenModules.map((name) => ({ name, message: `src/${dir} is pure: no IO here.` })),
           patterns: forbiddenDirs.map((d) => ({
             group: [`../${d}`, `../${d}/*`, `../../${d}`, `../../${d}/*`],
-            message: `src/${dir} must not import from src/${d} (see STYLE.md layout).`,
+            message: `src/${dir} must not import from src/${d} (see docs/architecture.md, "Rings").`,
           })),
         },
       ],
@@ -61,6 +73,9 @@ export default tseslint.config(
   boundary('policy', ['compile', 'engine', ...outer], io),
   boundary('compile', ['engine', ...outer], io),
   boundary('engine', outer, io),
+  // The decider does IO (a bounded lookup through an injected resolver) but knows no adapter, source,
+  // store or telemetry: everything it needs arrives as a dependency (src/decide/decider.ts).
+  boundary('decide', ['grpc', 'admin', 'dns', 'cli', 'sources', 'telemetry', 'store']),
   boundary('grpc', ['sources', 'admin', 'dns', 'cli']),
   boundary('admin', ['grpc', 'dns', 'cli']),
   boundary('dns', ['grpc', 'admin', 'sources', 'cli']),
