@@ -107,13 +107,16 @@ let envoy: EnvoyLikeClient;
 /** Envoy's own resolver asks from this address (`--dns-proxy-source`); agents ask from 127.0.0.1. */
 const ENVOY_ADDRESS = '127.0.0.2';
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'portcullis-dialled-'));
-  writeFileSync(path.join(dir, 'policy.yaml'), POLICY);
-  upstream = await createTestUpstream((q) => behaviour(q));
+/** The service on `policy` with its DNS server in front of the stand-in, Envoy's address trusted. */
+async function serveWithDns(
+  policy: string,
+  prefix: string,
+): Promise<{ service: RunningService; dir: string }> {
+  const at = mkdtempSync(path.join(tmpdir(), prefix));
+  writeFileSync(path.join(at, 'policy.yaml'), policy);
   const proxy = parseCidr(`${ENVOY_ADDRESS}/32`);
-  service = await startService(
-    testConfig([dir], {
+  const running = await startService(
+    testConfig([at], {
       lookupTimeoutMs: 150,
       dns: {
         address: '127.0.0.1',
@@ -127,6 +130,12 @@ beforeAll(async () => {
     }),
     createLogger('silent'),
   );
+  return { service: running, dir: at };
+}
+
+beforeAll(async () => {
+  upstream = await createTestUpstream((q) => behaviour(q));
+  ({ service, dir } = await serveWithDns(POLICY, 'portcullis-dialled-'));
   envoy = connectAsEnvoy(service.grpcPort);
 });
 
@@ -300,23 +309,7 @@ describe("7. Envoy's own queries (trusted proxy sources)", () => {
   let namesDir: string;
   beforeAll(async () => {
     expect(NAMES_ONLY).not.toContain('internal-web');
-    namesDir = mkdtempSync(path.join(tmpdir(), 'portcullis-dialled-names-'));
-    writeFileSync(path.join(namesDir, 'policy.yaml'), NAMES_ONLY);
-    const proxy = parseCidr(`${ENVOY_ADDRESS}/32`);
-    names = await startService(
-      testConfig([namesDir], {
-        dns: {
-          address: '127.0.0.1',
-          port: 0,
-          upstreams: [upstream.address],
-          reject: 'refused',
-          minTtlSeconds: 60,
-          maxTtlSeconds: 3600,
-          proxySources: proxy.ok ? [proxy.cidr] : [],
-        },
-      }),
-      createLogger('silent'),
-    );
+    ({ service: names, dir: namesDir } = await serveWithDns(NAMES_ONLY, 'portcullis-dialled-names-'));
   });
   afterAll(async () => {
     await names?.close();
