@@ -1,15 +1,19 @@
 /**
- * `grpc.health.v1.Health` (envoy-contract.md §7). Envoy's active health check calls `Check` with
- * the configured `service_name` (often `""` or the Authorization service) and counts a host healthy
- * only on SERVING, so readiness is one switch the composition root flips once policy is loaded and
- * back off while draining.
+ * `grpc.health.v1.Health` (docs/envoy-contract.md §7). Envoy's active health check calls `Check`
+ * with the configured `service_name` (often `""` or the Authorization service) and counts a host
+ * healthy only on SERVING, so readiness is one switch the composition root flips once policy is
+ * loaded and back off while draining.
+ *
+ * A named service is known only once the gRPC server registers it (src/grpc/server.ts calls
+ * `register` for each service it adds): a health check must never report SERVING for a service
+ * nothing answers. Unknown names get NOT_FOUND from `Check` and are left out of `List`, as
+ * grpc.health.v1 specifies; `""` (the whole server) is always known.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { HealthCheckRequest, HealthCheckResponse, HealthListResponse, ServingStatus } from './protos';
-import { AUTHORIZATION_SERVICE, EXTERNAL_PROCESSOR_SERVICE } from './protos';
 
 export interface HealthOptions {
-  /** Named services besides `""` (the whole server). Defaults to Authorization and ExternalProcessor. */
+  /** Named services known from the start; the gRPC server registers the ones it serves. */
   readonly services?: readonly string[];
   /** Not serving until told otherwise: an instance without policy must not attract traffic. */
   readonly serving?: boolean;
@@ -17,6 +21,8 @@ export interface HealthOptions {
 
 export interface HealthService {
   readonly implementation: grpc.UntypedServiceImplementation;
+  /** Makes `service` known: its status follows `setServing` from now on. */
+  register(service: string): void;
   setServing(serving: boolean): void;
   isServing(): boolean;
   /** Ends every open Watch stream so they do not hold a graceful server shutdown open. */
@@ -29,10 +35,7 @@ interface Watcher {
 }
 
 export function createHealthService(options: HealthOptions = {}): HealthService {
-  const services = new Set([
-    '',
-    ...(options.services ?? [AUTHORIZATION_SERVICE, EXTERNAL_PROCESSOR_SERVICE]),
-  ]);
+  const services = new Set(['', ...(options.services ?? [])]);
   const watchers = new Set<Watcher>();
   let serving = options.serving ?? false;
 
@@ -85,6 +88,12 @@ export function createHealthService(options: HealthOptions = {}): HealthService 
 
   return {
     implementation: { Check: check, List: list, Watch: watch },
+    register(service) {
+      if (services.has(service)) return;
+      services.add(service);
+      // A Watch opened before registration saw SERVICE_UNKNOWN; it now gets the real status.
+      for (const watcher of watchers) watcher.update();
+    },
     setServing(next) {
       serving = next;
       for (const watcher of watchers) watcher.update();

@@ -1,7 +1,7 @@
 /**
  * The Check handler over real gRPC on loopback. `decide` is a test double here: the engine has its
  * own tests; what matters is that every path (allow, deny, malformed, exception, cancellation)
- * ends in a normal CheckResponse and never a gRPC error (envoy-contract.md §0 items 1–2, §10).
+ * ends in a normal CheckResponse and never a gRPC error (docs/envoy-contract.md §1 items 1–3).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Decision, EgressRequest } from '../engine/types';
@@ -11,8 +11,13 @@ import type { AuthzDeps } from './authz/service';
 import { createAuthzHandler } from './authz/service';
 import type { HealthService } from './health';
 import { createHealthService } from './health';
-import type { CheckRequest, CheckResponse, HealthCheckResponse } from './protos';
-import { authorizationServiceDefinition, healthServiceDefinition } from './protos';
+import type { CheckRequest, CheckResponse, HealthCheckResponse, HealthListResponse } from './protos';
+import {
+  AUTHORIZATION_SERVICE,
+  EXTERNAL_PROCESSOR_SERVICE,
+  authorizationServiceDefinition,
+  healthServiceDefinition,
+} from './protos';
 import type { GrpcServer } from './server';
 import { createGrpcServer } from './server';
 
@@ -278,6 +283,72 @@ describe('Check over gRPC', () => {
       expect(res).toStrictEqual({ status: 'SERVING' });
     } finally {
       healthClient.close();
+    }
+  });
+});
+
+describe('health reports only the services this server registered', () => {
+  type HealthClientType = InstanceType<typeof HealthClient>;
+
+  const healthCheck = (via: HealthClientType, service: string) =>
+    new Promise<HealthCheckResponse>((resolve, reject) =>
+      via['Check']!(
+        { service },
+        { deadline: Date.now() + 5000 },
+        (err: grpc.ServiceError | null, r: HealthCheckResponse) => (err ? reject(err) : resolve(r)),
+      ),
+    );
+  const healthList = (via: HealthClientType) =>
+    new Promise<HealthListResponse>((resolve, reject) =>
+      via['List']!(
+        {},
+        { deadline: Date.now() + 5000 },
+        (err: grpc.ServiceError | null, r: HealthListResponse) => (err ? reject(err) : resolve(r)),
+      ),
+    );
+
+  test('without ext_proc: Authorization is SERVING, ExternalProcessor is NOT_FOUND and not listed', async () => {
+    const healthClient = new HealthClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      expect(await healthCheck(healthClient, AUTHORIZATION_SERVICE)).toStrictEqual({ status: 'SERVING' });
+      await expect(healthCheck(healthClient, EXTERNAL_PROCESSOR_SERVICE)).rejects.toMatchObject({
+        code: grpc.status.NOT_FOUND,
+      });
+      expect(await healthList(healthClient)).toStrictEqual({
+        statuses: { '': { status: 'SERVING' }, [AUTHORIZATION_SERVICE]: { status: 'SERVING' } },
+      });
+    } finally {
+      healthClient.close();
+    }
+  });
+
+  test('with ext_proc: ExternalProcessor is registered and follows the serving switch', async () => {
+    const ownHealth = createHealthService({ serving: true });
+    const own = createGrpcServer({
+      authz: createAuthzHandler(deps),
+      health: ownHealth,
+      extproc: (call) => call.end(),
+    });
+    const ownPort = await own.listen('127.0.0.1', 0);
+    const healthClient = new HealthClient(`127.0.0.1:${ownPort}`, grpc.credentials.createInsecure());
+    try {
+      expect(await healthCheck(healthClient, EXTERNAL_PROCESSOR_SERVICE)).toStrictEqual({
+        status: 'SERVING',
+      });
+      expect(await healthList(healthClient)).toStrictEqual({
+        statuses: {
+          '': { status: 'SERVING' },
+          [AUTHORIZATION_SERVICE]: { status: 'SERVING' },
+          [EXTERNAL_PROCESSOR_SERVICE]: { status: 'SERVING' },
+        },
+      });
+      ownHealth.setServing(false);
+      expect(await healthCheck(healthClient, EXTERNAL_PROCESSOR_SERVICE)).toStrictEqual({
+        status: 'NOT_SERVING',
+      });
+    } finally {
+      healthClient.close();
+      await own.shutdown(500);
     }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The gRPC server Envoy talks to: Authorization (always), ExternalProcessor (when given) and
- * Health on one h2c port (PRODUCT.md §3, default 9191).
+ * Health on one h2c port (default 9191). Health learns from here which services are served, so it
+ * never reports SERVING for one that is not (docs/envoy-contract.md §7).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { HealthService } from './health';
@@ -8,6 +9,8 @@ import { encodeCheckResponse } from './authz/check-response-codec';
 import { MAX_CHECK_REQUEST_BYTES, oversizedCheckRequest } from './authz/check-size';
 import type { CheckRequest, CheckResponse, ProcessingRequest, ProcessingResponse } from './protos';
 import {
+  AUTHORIZATION_SERVICE,
+  EXTERNAL_PROCESSOR_SERVICE,
   authorizationServiceDefinition,
   externalProcessorServiceDefinition,
   healthServiceDefinition,
@@ -16,8 +19,9 @@ import {
 export interface GrpcServerParts {
   readonly authz: grpc.handleUnaryCall<CheckRequest, CheckResponse>;
   /**
-   * Prefer the whole `HealthService`: then `shutdown` reports NOT_SERVING and ends Watch streams,
-   * which would otherwise hold `tryShutdown` open for the full grace period.
+   * Prefer the whole `HealthService`: then it learns which services this server registers, and
+   * `shutdown` reports NOT_SERVING and ends Watch streams, which would otherwise hold `tryShutdown`
+   * open for the full grace period. A bare implementation is served as it is.
    */
   readonly health: HealthService | grpc.UntypedServiceImplementation;
   readonly extproc?: grpc.handleBidiStreamingCall<ProcessingRequest, ProcessingResponse>;
@@ -46,14 +50,16 @@ export function createGrpcServer(parts: GrpcServerParts): GrpcServer {
     // and answers with a deny (authz/check-size.ts).
     'grpc.max_receive_message_length': -1,
   });
-  server.addService(tolerantCheckDefinition(), { Check: parts.authz });
   const health = isHealthService(parts.health) ? parts.health : undefined;
+  server.addService(tolerantCheckDefinition(), { Check: parts.authz });
+  health?.register(AUTHORIZATION_SERVICE);
   server.addService(
     healthServiceDefinition,
     health?.implementation ?? (parts.health as grpc.UntypedServiceImplementation),
   );
   if (parts.extproc !== undefined) {
     server.addService(externalProcessorServiceDefinition, { Process: parts.extproc });
+    health?.register(EXTERNAL_PROCESSOR_SERVICE);
   }
 
   let stopping: Promise<void> | undefined;
@@ -88,7 +94,7 @@ export function createGrpcServer(parts: GrpcServerParts): GrpcServer {
 
 /**
  * grpc-js answers bytes it cannot decode with its own INTERNAL error, which Envoy treats through
- * `failure_mode_allow` rather than as a denial (envoy-contract.md §0 item 2). Decoding failures
+ * `failure_mode_allow` rather than as a denial (docs/envoy-contract.md §1 item 2). Decoding failures
  * become an empty CheckRequest instead, which the handler denies as `invalid_request`. So does a
  * CheckRequest over MAX_CHECK_REQUEST_BYTES, without being decoded or copied: a marker carries its
  * size for the deny's reason.
@@ -129,5 +135,10 @@ function bindError(err: Error, host: string, port: number): NodeJS.ErrnoExceptio
 }
 
 function isHealthService(value: GrpcServerParts['health']): value is HealthService {
-  return typeof (value as Partial<HealthService>).endWatches === 'function' && 'implementation' in value;
+  const candidate = value as Partial<HealthService>;
+  return (
+    typeof candidate.endWatches === 'function' &&
+    typeof candidate.register === 'function' &&
+    'implementation' in value
+  );
 }

@@ -1,9 +1,10 @@
 /**
  * The ext_authz contract, end to end over real gRPC on loopback: requests shaped exactly as Envoy
- * sends them (envoy-contract.md §3.2, §3.3, §10) against the real service (loader, compiler,
- * engine, adapter), asserting what Envoy reads back (§4.1): status codes, denied_response, ok_response
+ * sends them (docs/envoy-contract.md §3.1, §3.2) against the real service (loader, compiler,
+ * engine, adapter), asserting what Envoy reads back (§4): status codes, denied_response, ok_response
  * header options and dynamic metadata.
  */
+import { status } from '@grpc/grpc-js';
 import { testConfig } from '../support/service';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -259,5 +260,11 @@ describe('failing closed without gRPC errors', () => {
 describe('health', () => {
   it.each(['', 'envoy.service.auth.v3.Authorization'])('reports SERVING for "%s"', async (name) => {
     expect(await envoy.health(name)).toEqual({ status: 'SERVING' });
+  });
+
+  it('answers NOT_FOUND for ExternalProcessor, which serve does not register', async () => {
+    await expect(envoy.health('envoy.service.ext_proc.v3.ExternalProcessor')).rejects.toMatchObject({
+      code: status.NOT_FOUND,
+    });
   });
 });
