@@ -4,6 +4,8 @@ import { createLogger } from '../telemetry/logger';
 import { startService, StartupError } from './serve';
 import { UsageError } from './usage-error';
 import type { CommandIo } from './io';
+import { ListenError } from './listen-error';
+import { routeGrpcLogs } from '../grpc/grpc-log';
 
 /**
  * One line of help per `serve` flag. The flags themselves are SERVE_OPTIONS in
@@ -93,7 +95,8 @@ export const SERVE_HELP: CommandHelp = {
   notes: [
     'Each flag can also come from PORTCULLIS_<FLAG> (PORTCULLIS_GRPC_PORT, PORTCULLIS_POLICY comma-separated, …)',
     'or the --config file; a flag wins over the environment, which wins over the file.',
-    'exit codes: 0 stopped cleanly, 1 the first policy load failed, 2 a bad setting',
+    'exit codes: 0 stopped cleanly, 1 the first policy load failed, 2 a bad setting,',
+    '3 a port in use or not permitted (docs/operations.md)',
   ],
 };
 
@@ -101,7 +104,8 @@ export const SERVE_USAGE = SERVE_HELP.usage;
 
 /**
  * `portcullis serve`: runs until SIGTERM or SIGINT, then drains (health NOT_SERVING, in-flight
- * calls finish) and exits 0. A first policy load that fails exits 1 with every problem listed.
+ * calls finish) and exits 0. A first policy load that fails exits 1 with every problem listed; a
+ * listener that cannot bind exits 3 with one line naming its address (docs/operations.md).
  */
 export async function serveCommand(args: readonly string[], io: CommandIo): Promise<number> {
   let config;
@@ -112,10 +116,15 @@ export async function serveCommand(args: readonly string[], io: CommandIo): Prom
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  routeGrpcLogs(logger);
   let service;
   try {
     service = await startService(config, logger);
   } catch (err) {
+    if (err instanceof ListenError) {
+      io.err(`portcullis: ${err.message}`);
+      return err.exitCode;
+    }
     if (err instanceof StartupError) {
       io.err(err.message);
       return 1;

@@ -30,6 +30,7 @@ import { startTelemetry, type Telemetry, type TelemetryOptions } from '../teleme
 import type { Logger } from '../telemetry/logger';
 import type { Snapshot } from '../compile/snapshot';
 import { startDnsService, type DnsService } from './dns-service';
+import { createStartupSequence } from './startup-sequence';
 
 export interface RunningService {
   readonly grpcPort: number;
@@ -106,9 +107,16 @@ export async function startService(
   const identify = (snapshot: Snapshot | undefined, request: EgressRequest) =>
     resolveAgent(snapshot?.agents, request);
 
+  // All or nothing (docs/operations.md, "Startup"): every listener binds before health reports
+  // SERVING, and one that cannot undoes everything started so far, so the process exits by itself.
+  const startup = createStartupSequence({
+    onUndoError: (err) => logger.error({ err }, 'error while undoing a failed start'),
+  });
+  startup.onAbort(() => adminStore.close());
+
   let dns: DnsService | undefined;
   if (config.dns) {
-    dns = await startDnsService(config.dns, {
+    const dnsStarting = startDnsService(config.dns, {
       snapshot: () => store.current(),
       agentAt: (address) =>
         identify(store.current(), {
@@ -121,10 +129,15 @@ export async function startService(
       logger,
       metrics,
     });
+    const dnsTarget = { what: 'DNS', address: config.dns.address, port: config.dns.port, udp: true };
+    const started = await startup.listen(dnsTarget, () => dnsStarting);
+    startup.onAbort(() => started.close());
+    dns = started;
     logger.info({ address: config.dns.address, port: dns.udpPort }, 'DNS listening (UDP and TCP)');
   }
 
   const telemetry = startTelemetry({ logger, metrics }, telemetryOptions);
+  startup.onAbort(() => telemetry.shutdown());
   const health = createHealthService();
 
   // One resolver for decisions and for the DNS queries of agents and Envoy (when DNS runs), so the
@@ -161,9 +174,11 @@ export async function startService(
   });
 
   const grpc = createGrpcServer({ authz: instrumentUnary(metrics, 'Check', authz), health });
-  const grpcPort = await grpc.listen(config.grpcAddress, config.grpcPort);
-  health.setServing(true);
-  logger.info({ address: config.grpcAddress, port: grpcPort }, 'gRPC listening (ext_authz Check, health)');
+  startup.onAbort(() => grpc.shutdown(0));
+  const grpcPort = await startup.listen(
+    { what: 'gRPC', address: config.grpcAddress, port: config.grpcPort },
+    () => grpc.listen(config.grpcAddress, config.grpcPort),
+  );
 
   let admin: AdminServer | undefined;
   let adminPort: number | undefined;
@@ -179,7 +194,18 @@ export async function startService(
         decisionJson: decisionToJson,
       }),
     });
-    adminPort = await admin.listen(config.adminAddress, config.adminPort);
+    const server = admin;
+    startup.onAbort(() => server.close());
+    adminPort = await startup.listen(
+      { what: 'admin HTTP', address: config.adminAddress, port: config.adminPort },
+      () => server.listen(config.adminAddress, config.adminPort),
+    );
+  }
+
+  // Every listener is bound: only now may health checks see SERVING.
+  health.setServing(true);
+  logger.info({ address: config.grpcAddress, port: grpcPort }, 'gRPC listening (ext_authz Check, health)');
+  if (adminPort !== undefined) {
     logger.info({ address: config.adminAddress, port: adminPort }, 'admin HTTP listening');
   }
 
