@@ -10,6 +10,8 @@ import type { Issue } from './types';
 export const ISSUE_CODES = {
   POLICY_FILE_NOT_FOUND: 'a path given on the command line or in configuration does not exist',
   POLICY_FILE_UNREADABLE: 'a policy file or directory exists but could not be read',
+  POLICY_LOAD_FAILED:
+    'loading failed outside validation (reading the files or the admin store threw); the last good snapshot stays in force',
   POLICY_YAML_SYNTAX: 'the file is not well-formed YAML or JSON',
   POLICY_UNKNOWN_API_VERSION: 'apiVersion is not one Portcullis accepts',
   POLICY_UNKNOWN_KIND: 'kind is not one Portcullis accepts for that apiVersion',

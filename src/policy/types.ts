@@ -6,6 +6,7 @@
  * (clrk.apoxy.dev, policies.mirrord.metalbear.co) are folded into one shape. Objects are frozen.
  */
 import type { Cidr, CidrBlock, HostPattern, IpAddress, LabelSelector, PortRange, Protocol } from './values';
+import type { IssueCode } from './issues';
 
 /** Our own API group; the seed groups are accepted as aliases of the same model. */
 export const NATIVE_GROUP = 'egress.portcullis.dev';
@@ -214,8 +215,8 @@ export type ResourceKind = Resource['kind'];
 
 /** One problem found while loading or validating, with enough to locate and fix it. */
 export interface Issue {
-  /** Stable code, e.g. `POLICY_INVALID_CIDR`. */
-  readonly code: string;
+  /** Stable code from the closed list ISSUE_CODES (src/policy/issues.ts), e.g. `POLICY_INVALID_CIDR`. */
+  readonly code: IssueCode;
   readonly file: string;
   /** 1-based line; 0 when not known. */
   readonly line: number;
