@@ -1,36 +1,6 @@
+/** A Decision as the lines `portcullis check` prints; its JSON form is src/engine/decision-json.ts. */
 import type { Decision } from '../engine/types';
 import { describeTarget } from '../engine/describe';
-
-/** The Decision as the stable JSON object of `check --json` and the admin API. */
-export function decisionToJson(d: Decision): Record<string, unknown> {
-  const dest = d.destination;
-  return {
-    id: d.id,
-    verdict: d.verdict,
-    enforced: d.enforced,
-    layer: d.layer,
-    reasonCode: d.reasonCode,
-    reason: d.reason,
-    policy: d.policy ?? null,
-    rule: d.rule ?? null,
-    response: d.response,
-    destination: dest
-      ? {
-          host: dest.host ?? null,
-          hostEvidence: dest.hostEvidence ?? null,
-          ip: dest.ip?.text ?? null,
-          port: dest.port,
-          protocol: dest.protocol,
-          ...(dest.embeddedIpv4 ? { embeddedIpv4: dest.embeddedIpv4.text } : {}),
-        }
-      : null,
-    agent: d.agent,
-    notes: d.notes,
-    nearMisses: d.nearMisses,
-    trace: d.trace,
-    snapshotVersion: d.snapshotVersion,
-  };
-}
 
 /** Human explanation: verdict line, the deciding layer, policy and rule, then the whole trace. */
 export function formatDecision(d: Decision): string[] {

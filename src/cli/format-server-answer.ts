@@ -41,7 +41,7 @@ export function formatServerAnswer(answer: ServerAnswer, asked: AskedServer): st
   return lines;
 }
 
-/** The keys of `check --json` (src/cli/format-decision.ts), null where the answer does not say. */
+/** The keys of `check --json` (src/engine/decision-json.ts), null where the answer does not say. */
 export function serverAnswerToJson(answer: ServerAnswer, asked: AskedServer): Record<string, unknown> {
   return {
     id: answer.decisionId ?? null,

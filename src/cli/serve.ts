@@ -22,7 +22,7 @@ import { createAuthzHandler } from '../grpc/authz/service';
 import { createGrpcServer } from '../grpc/server';
 import { createAdminServer, type AdminServer } from '../admin/server';
 import { openAdminStore, type AdminStore } from '../admin/admin-store';
-import { decisionToJson } from './format-decision';
+import { decisionToJson } from '../engine/decision-json';
 import { createMetrics, type Metrics } from '../telemetry/metrics';
 import { publishDecision } from '../telemetry/decision-channel';
 import { instrumentUnary } from '../telemetry/grpc-metrics';
