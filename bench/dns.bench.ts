@@ -17,7 +17,7 @@ import type { DnsPolicy } from '../src/dns/policy';
 import { allowAll } from '../src/dns/policy';
 import { createDnsServer } from '../src/dns/server';
 import type { DnsServer } from '../src/dns/server';
-import { LOOPBACK, createTestUpstream } from '../src/dns/test-support';
+import { LOOPBACK, createTestUpstream } from '../test/support/dns-upstream';
 
 export interface DnsBenchRow {
   readonly path: 'direct' | 'allowAll' | 'filtering';

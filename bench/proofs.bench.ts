@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { compileSnapshot } from '../src/compile/snapshot';
 import { createDecider, type Decider } from '../src/decide/decider';
 import { createDnsServer } from '../src/dns/server';
-import { LOOPBACK, createTestUpstream } from '../src/dns/test-support';
+import { LOOPBACK, createTestUpstream } from '../test/support/dns-upstream';
 import type { EgressRequest } from '../src/engine/types';
 import { parseDocuments } from '../src/policy/documents';
 import { parseRequestIp } from '../src/policy/ip';

@@ -3,7 +3,7 @@ import type { Packet } from 'dns-packet';
 import { createAnswerCache } from './answer-cache';
 import type { Forwarder } from './upstream';
 import { parseQuery, type ClientQuery } from './query-parse';
-import { ednsOpt, query } from './test-support';
+import { ednsOpt, query } from '../../test/support/dns-upstream';
 import { frameMessage } from './wire';
 
 /** A forwarder that answers from a script and counts what it was asked. */

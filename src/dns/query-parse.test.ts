@@ -1,6 +1,6 @@
 import * as dnsPacket from 'dns-packet';
 import { parseQuery } from './query-parse';
-import { ednsOpt, query } from './test-support';
+import { ednsOpt, query } from '../../test/support/dns-upstream';
 
 const MAX = 4096;
 

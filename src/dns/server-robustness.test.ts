@@ -9,8 +9,15 @@ import type { DecodedPacket, Packet } from 'dns-packet';
 import type { DnsEvent } from './events';
 import { createDnsServer } from './server';
 import type { DnsServer, DnsServerOptions } from './server';
-import { LOOPBACK, createTestUpstream, ednsOpt, query, tcpExchange, udpQuery } from './test-support';
-import type { TestUpstream, UpstreamScript } from './test-support';
+import {
+  LOOPBACK,
+  createTestUpstream,
+  ednsOpt,
+  query,
+  tcpExchange,
+  udpQuery,
+} from '../../test/support/dns-upstream';
+import type { TestUpstream, UpstreamScript } from '../../test/support/dns-upstream';
 import { lengthPrefixed } from './tcp-framing';
 import { prng } from '../../test/support/random';
 

@@ -9,8 +9,15 @@ import type { DnsEvent } from './events';
 import type { DnsPolicy } from './policy';
 import { createDnsServer } from './server';
 import type { DnsServer, DnsServerOptions } from './server';
-import { LOOPBACK, createTestUpstream, ednsOpt, query, tcpExchange, udpQuery } from './test-support';
-import type { TestUpstream } from './test-support';
+import {
+  LOOPBACK,
+  createTestUpstream,
+  ednsOpt,
+  query,
+  tcpExchange,
+  udpQuery,
+} from '../../test/support/dns-upstream';
+import type { TestUpstream } from '../../test/support/dns-upstream';
 import { lengthPrefixed } from './tcp-framing';
 
 const ip = (text: string): IpAddress => parseIpLiteral(text)!;

@@ -1,5 +1,5 @@
 import * as dnsPacket from 'dns-packet';
-import { ednsOpt } from './test-support';
+import { ednsOpt } from '../../test/support/dns-upstream';
 import { frameMessage, sameQuestion, skipName, typeName } from './wire';
 
 const response = dnsPacket.encode({

@@ -4,7 +4,7 @@ import {
   subscribeDecisions,
   type DecisionMessage,
 } from './decision-channel';
-import { decisionFixture } from './test-support';
+import { decisionFixture } from '../../test/support/telemetry';
 
 const message: DecisionMessage = {
   decision: decisionFixture(),

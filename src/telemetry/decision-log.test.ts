@@ -4,7 +4,7 @@ import type { EgressRequest } from '../engine/types';
 import { parseIpLiteral } from '../policy/ip';
 import type { DecisionMessage } from './decision-channel';
 import { DECISION_FIELDS, decisionAttributes, decisionLogFields, recordKind } from './decision-log';
-import { decisionFixture } from './test-support';
+import { decisionFixture } from '../../test/support/telemetry';
 
 const SECRET = 'sk-live-7b1e0c2d';
 const request: EgressRequest = {

@@ -6,7 +6,7 @@ import {
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { DecisionMessage } from './decision-channel';
 import { createDecisionRecorder, type DecisionRecorderDeps } from './decision-records';
-import { decisionFixture } from './test-support';
+import { decisionFixture } from '../../test/support/telemetry';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_ID = '00f067aa0ba902b7';

@@ -5,7 +5,7 @@ import type { DnsEvent } from '../dns/events';
 import { parseIpLiteral } from '../policy/ip';
 import type { Decision } from '../engine/types';
 import { LABEL_VALUES, createMetrics, type Metrics } from './metrics';
-import { decisionFixture, parsePrometheusText, sumSamples } from './test-support';
+import { decisionFixture, parsePrometheusText, sumSamples } from '../../test/support/telemetry';
 
 const allow = decisionFixture({ verdict: 'allow', reasonCode: 'route_allowed', layer: 'gateway' });
 const deny = decisionFixture();

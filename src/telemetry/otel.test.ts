@@ -6,7 +6,7 @@ import { decisionChannel, publishDecision, type DecisionMessage } from './decisi
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
 import { startTelemetry, type TelemetryOptions } from './otel';
-import { decisionFixture, parsePrometheusText, sumSamples } from './test-support';
+import { decisionFixture, parsePrometheusText, sumSamples } from '../../test/support/telemetry';
 
 const message: DecisionMessage = {
   decision: decisionFixture(),

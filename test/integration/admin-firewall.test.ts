@@ -8,7 +8,7 @@ import type { CheckResponse } from '../../src/grpc/protos';
 import { startAdmin, writePolicyDir, type AdminHarness } from '../support/admin-api';
 import { connectAsEnvoy, connectRequest, type EnvoyLikeClient } from '../support/envoy-client';
 import { startZone } from '../support/dns-zone';
-import type { TestUpstream } from '../../src/dns/test-support';
+import type { TestUpstream } from '../support/dns-upstream';
 
 const KEY = 'research-key-1';
 const KEY_SHA = createHash('sha256').update(KEY).digest('hex');

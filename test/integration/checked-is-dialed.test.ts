@@ -14,7 +14,7 @@ import { startService, type RunningService } from '../../src/cli/serve';
 import { parseCidr } from '../../src/policy/cidr';
 import type { CheckRequest, CheckResponse } from '../../src/grpc/protos';
 import { createLogger } from '../../src/telemetry/logger';
-import { createTestUpstream, query, type TestUpstream } from '../../src/dns/test-support';
+import { createTestUpstream, query, type TestUpstream } from '../support/dns-upstream';
 import {
   connectAsEnvoy,
   connectRequest,

@@ -11,7 +11,7 @@ import * as dnsPacket from 'dns-packet';
 import type { Answer, DecodedPacket, Packet } from 'dns-packet';
 import { startService, type RunningService } from '../../src/cli/serve';
 import { createLogger } from '../../src/telemetry/logger';
-import { createTestUpstream, query, udpQuery, type TestUpstream } from '../../src/dns/test-support';
+import { createTestUpstream, query, udpQuery, type TestUpstream } from '../support/dns-upstream';
 import { connectAsEnvoy, l4Request, type EnvoyLikeClient } from '../support/envoy-client';
 
 const POLICY = `

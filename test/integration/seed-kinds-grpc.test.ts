@@ -10,7 +10,7 @@ import { createLogger } from '../../src/telemetry/logger';
 import type { CheckRequest, CheckResponse } from '../../src/grpc/protos';
 import { connectAsEnvoy, connectRequest, type EnvoyLikeClient } from '../support/envoy-client';
 import { startZone } from '../support/dns-zone';
-import type { TestUpstream } from '../../src/dns/test-support';
+import type { TestUpstream } from '../support/dns-upstream';
 
 const seed = (n: string) => path.resolve(__dirname, '../fixtures/seeds', n);
 

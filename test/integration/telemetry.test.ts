@@ -18,14 +18,14 @@ import { InMemoryLogRecordExporter } from '@opentelemetry/sdk-logs';
 import { startService, type RunningService } from '../../src/cli/serve';
 import { createLogger } from '../../src/telemetry/logger';
 import { LABEL_VALUES } from '../../src/telemetry/metrics';
-import { createTestUpstream, query, udpQuery, type TestUpstream } from '../../src/dns/test-support';
+import { createTestUpstream, query, udpQuery, type TestUpstream } from '../support/dns-upstream';
 import {
   createOtlpGrpcStandIn,
   createOtlpStandIn,
   parsePrometheusText,
   sumSamples,
   type OtlpStandIn,
-} from '../../src/telemetry/test-support';
+} from '../support/telemetry';
 import type { CheckResponse } from '../../src/grpc/protos';
 import { connectAsEnvoy, connectRequest, type EnvoyLikeClient } from '../support/envoy-client';
 

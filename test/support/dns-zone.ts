@@ -6,7 +6,7 @@
 import * as dnsPacket from 'dns-packet';
 import type { Answer, DecodedPacket, Packet } from 'dns-packet';
 import { isIPv6 } from 'node:net';
-import { createTestUpstream, type TestUpstream } from '../../src/dns/test-support';
+import { createTestUpstream, type TestUpstream } from './dns-upstream';
 
 export type Zone = Readonly<Record<string, string | readonly string[]>>;
 

@@ -6,8 +6,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import type { DecodedPacket, OptAnswer, Packet } from 'dns-packet';
-import { createFrameDecoder, lengthPrefixed } from './tcp-framing';
-import { FLAG_RA, FLAG_RD, MAX_MESSAGE_BYTES } from './wire';
+import { createFrameDecoder, lengthPrefixed } from '../../src/dns/tcp-framing';
+import { FLAG_RA, FLAG_RD, MAX_MESSAGE_BYTES } from '../../src/dns/wire';
 
 export const LOOPBACK = '127.0.0.1';
 

@@ -1,4 +1,4 @@
-import { parsePrometheusText, sumSamples } from './test-support';
+import { parsePrometheusText, sumSamples } from './telemetry';
 
 const GOOD = `# HELP a_total Things.
 # TYPE a_total counter

@@ -11,7 +11,7 @@
 import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import type { AddressInfo } from 'node:net';
-import type { Decision } from '../engine/types';
+import type { Decision } from '../../src/engine/types';
 
 export interface Sample {
   readonly name: string;
