@@ -93,7 +93,7 @@ function buildCorpus(n: number, rand: () => number): Corpus {
     mode: 'enforce',
     listeners: [],
     ssrfGuard: true,
-      nameProof: 'resolve',
+    nameProof: 'resolve',
   };
   const route: EgressL4Route = {
     kind: 'EgressL4Route',
