@@ -94,9 +94,9 @@ describe('the events row bound', () => {
         return events.written === N && events.pruned.size === N - 40;
       });
       expect(status['events']).toMatchObject({ written: N, max_rows: 40, pruned: { age: 0, size: N - 40 } });
-      const events = (await h.call('GET', '/api/events?limit=1000', { as: 'developer' })).body[
-        'events'
-      ] as { id: number }[];
+      const events = (await h.call('GET', '/api/events?limit=1000', { as: 'developer' })).body['events'] as {
+        id: number;
+      }[];
       expect(events.map((e) => e.id)).toEqual(Array.from({ length: 40 }, (_, i) => N - i));
       const metrics = await (await fetch(`http://127.0.0.1:${h.service.adminPort}/metrics`)).text();
       expect(metrics).toContain(`portcullis_events_pruned_total{bound="size"} ${N - 40}`);
