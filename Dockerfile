@@ -9,14 +9,18 @@
 # envoy/forward-proxy.yaml) and sends Checks only to replicas answering SERVING. Kubernetes can use a
 # `grpc:` probe on port 9191.
 
+# Node 24, an LTS line that .ci/run tests on (package.json `engines` lists every supported line). The
+# build and runtime stages must use the same Node major: the native addons are compiled for it.
 # ---- build: compiler toolchain, dev dependencies, TypeScript ----
-FROM node:20-bookworm AS build
-# re2 is a native addon: when no prebuilt binary matches, node-gyp compiles it, which needs these.
+FROM node:24-bookworm AS build
+# re2 and better-sqlite3 are native addons: when no prebuilt binary matches, node-gyp compiles them,
+# which needs these.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends python3 make g++ \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# Dependencies first, so source edits reuse the cached `npm ci` layer.
+# Dependencies first, so source edits reuse the cached `npm ci` layer. `npm ci` installs exactly
+# package-lock.json and fails if it is out of step with package.json.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
@@ -25,7 +29,7 @@ RUN npm run build \
     && npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime: Node and what the CLI loads, nothing else ----
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 # A fixed, unprivileged uid/gid, so volume permissions and Kubernetes runAsUser can name it.
@@ -44,7 +48,7 @@ COPY examples ./examples
 ENV PORTCULLIS_DATA_DIR=/var/lib/portcullis
 VOLUME /var/lib/portcullis
 USER 10001:10001
-# 9191 gRPC (ext_authz, ext_proc, health) · 8443 admin API and console · 5353 DNS (UDP and TCP)
+# 9191 gRPC (ext_authz Check, health) · 8443 admin API · 5353 DNS (UDP and TCP)
 EXPOSE 9191 8443 5353/udp 5353/tcp
 ENTRYPOINT ["node", "--max-semi-space-size=32", "dist/src/cli/main.js"]
 # Policies are mounted at /etc/portcullis/policies (a file or a directory tree, reloaded on change).

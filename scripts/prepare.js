@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Makes a fresh clone runnable: installs exactly the locked npm packages (`npm ci`) when node_modules
-// is missing or older than package-lock.json, then compiles TypeScript to dist/. Used by `npm start`,
+// Makes a fresh clone runnable: checks that this Node is one package.json `engines` supports,
+// installs exactly the locked npm packages (`npm ci`) when node_modules is missing or older than
+// package-lock.json, then compiles TypeScript to dist/. Used by `npm start`,
 // `npm test` and `npm run bench`. `npm ci` never writes package-lock.json, so a clone stays as cloned.
 'use strict';
 const { execFileSync } = require('node:child_process');
@@ -11,6 +12,28 @@ const root = path.resolve(__dirname, '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 const say = (line) => console.error(`[prepare] ${line}`);
+
+/**
+ * True when `version` (x.y.z) satisfies `range`, a `||` list of `^x.y.z` and `>=x.y.z` alternatives:
+ * the only forms package.json's `engines.node` uses, so no semver package is needed before install.
+ */
+function satisfies(version, range) {
+  const have = version.split('.').map(Number);
+  return range.split('||').some((alternative) => {
+    const m = /^\s*(\^|>=)\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*$/.exec(alternative);
+    if (m === null) throw new Error(`scripts/prepare.js cannot read engines.node part "${alternative}"`);
+    const min = [Number(m[2]), Number(m[3] ?? 0), Number(m[4] ?? 0)];
+    const index = have.findIndex((part, i) => part !== min[i]);
+    const atLeast = index < 0 || have[index] > min[index];
+    return atLeast && (m[1] === '>=' || have[0] === min[0]);
+  });
+}
+
+const supported = require(path.join(root, 'package.json')).engines.node;
+if (!satisfies(process.versions.node, supported)) {
+  say(`Node ${process.versions.node} is not supported: use Node ${supported} (package.json engines)`);
+  process.exit(1);
+}
 
 const lock = path.join(root, 'package-lock.json');
 const stamp = path.join(root, 'node_modules', '.package-lock.json');
