@@ -1,5 +1,5 @@
 /**
- * Proves the trimmed protos against the field tables of envoy-contract.md (§2, §5, §7): every
+ * Proves the trimmed protos against the field tables of docs/envoy-contract.md (§8): every
  * expected byte string below is built from the table's field numbers (tag = field << 3 | wire
  * type), never by the code under test.
  */
@@ -41,7 +41,7 @@ const check = authorizationServiceDefinition['Check']!;
 const extProc = externalProcessorServiceDefinition['Process']!;
 const health = healthServiceDefinition['Check']!;
 
-describe('service paths (envoy-contract.md §1.1)', () => {
+describe('service paths (docs/envoy-contract.md §2.1)', () => {
   test.each([
     [check.path, '/envoy.service.auth.v3.Authorization/Check'],
     [extProc.path, '/envoy.service.ext_proc.v3.ExternalProcessor/Process'],
@@ -59,7 +59,7 @@ describe('service paths (envoy-contract.md §1.1)', () => {
   });
 });
 
-describe('CheckRequest encoding (§2.1, §2.2)', () => {
+describe('CheckRequest encoding (§8.1, §8.2)', () => {
   test('the helpers agree with a literal: attributes(1).request(4).http(2).host(5) = "a:1"', () => {
     const literal = Buffer.from('0a09220712052a03613a31', 'hex');
     expect(bytes(msg(1, msg(4, msg(2, str(5, 'a:1')))))).toEqual(literal);
@@ -130,7 +130,7 @@ describe('CheckRequest encoding (§2.1, §2.2)', () => {
   });
 });
 
-describe('CheckResponse encoding (§2.3, §2.4)', () => {
+describe('CheckResponse encoding (§8.3, §8.4)', () => {
   test('deny: status(1) code 7, denied_response(2) with HttpStatus, header with append, body', () => {
     const encoded = check.responseSerialize({
       status: { code: 7, message: 'no' },
@@ -207,7 +207,7 @@ describe('CheckResponse encoding (§2.3, §2.4)', () => {
   });
 });
 
-describe('ext_proc ProcessingResponse encoding (§5.1)', () => {
+describe('ext_proc ProcessingResponse encoding (§8.5)', () => {
   test('immediate_response(7): HttpStatus 403, bytes body, details', () => {
     const encoded = extProc.responseSerialize({
       immediate_response: { status: { code: 403 }, body: Buffer.from('blocked'), details: 'portcullis' },
@@ -239,7 +239,7 @@ describe('ext_proc ProcessingResponse encoding (§5.1)', () => {
   });
 });
 
-describe('grpc.health.v1 encoding (§7)', () => {
+describe('grpc.health.v1 encoding (§8.6)', () => {
   test.each([
     // protobufjs writes an explicitly set zero value; on the wire `08 00` and nothing decode alike.
     ['UNKNOWN', int(1, 0)],

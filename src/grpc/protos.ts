@@ -1,11 +1,11 @@
 /**
  * The gRPC services Portcullis serves, loaded once from the trimmed files in `protos/`
- * (envoy-contract.md §1.2–§1.4), plus hand-written shapes of the messages the adapters touch.
+ * (docs/envoy-contract.md §2.2), plus hand-written shapes of the messages the adapters touch.
  *
- * Loader options follow envoy-contract.md §10 item 7: `keepCase` keeps Envoy's snake_case field
+ * Loader options (docs/envoy-contract.md §2.3): `keepCase` keeps Envoy's snake_case field
  * names, `longs: String` keeps `int64` exact, `defaults: false` means an absent key is an unset
  * field, and `oneofs: true` adds the oneof name as a virtual property. Well-known types come from
- * protobufjs's bundled descriptors, so `google.protobuf.Value` keys are camelCase (§0 item 8).
+ * protobufjs's bundled descriptors, so `google.protobuf.Value` keys are camelCase (§1 item 8).
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -60,7 +60,7 @@ export const healthServiceDefinition = service(HEALTH_SERVICE);
 
 // ---- google.protobuf / google.rpc -------------------------------------------------------------
 
-/** `google.protobuf.Value`; keys are camelCase even with `keepCase` (envoy-contract.md §2.4). */
+/** `google.protobuf.Value`; keys are camelCase even with `keepCase` (docs/envoy-contract.md §1 item 8). */
 export interface ProtoValue {
   readonly nullValue?: 'NULL_VALUE' | 0;
   readonly numberValue?: number;
@@ -97,7 +97,7 @@ export interface Address {
   readonly address?: 'socket_address' | 'pipe' | 'envoy_internal_address';
 }
 
-/** ext_authz reads `value`; ext_proc reads only `raw_value` (envoy-contract.md §0 item 4). */
+/** ext_authz reads `value`; ext_proc reads only `raw_value` (docs/envoy-contract.md §1 item 4). */
 export interface HeaderValue {
   readonly key?: string;
   readonly value?: string;
@@ -210,7 +210,7 @@ export interface CommonResponse {
 }
 
 export interface ImmediateResponse {
-  /** Always set: a missing or <200 status becomes HTTP 200 (envoy-contract.md §0 item 7). */
+  /** Always set: a missing or <200 status becomes HTTP 200 (docs/envoy-contract.md §1 item 9). */
   readonly status?: HttpStatus;
   readonly headers?: HeaderMutation;
   readonly body?: Buffer | Uint8Array;

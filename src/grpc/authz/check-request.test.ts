@@ -1,5 +1,5 @@
 /**
- * Request shapes from envoy-contract.md §3.2 (HTTP filter), §3.3 (network filter) and §10 (what a
+ * Request shapes from docs/envoy-contract.md §3.1 (HTTP filter), §3.2 (network filter) and §9 (what a
  * test client acting as Envoy sends), as Envoy would decode them (`keepCase`, `longs: String`).
  */
 import type { CheckRequest, Peer } from '../protos';
@@ -75,7 +75,7 @@ const tlsOriginal = (service?: string): Peer => ({
 describe('toEgressRequest: accepted shapes', () => {
   const cases: [string, CheckRequest, CheckCallMeta, unknown][] = [
     [
-      'HTTP/1.1 CONNECT (§3.2 row 1): target from :authority, listener address dropped',
+      'HTTP/1.1 CONNECT (§3.1 row 1): target from :authority, listener address dropped',
       connect,
       { gateway: 'gw', listener: 'proxy' },
       {
@@ -89,7 +89,7 @@ describe('toEgressRequest: accepted shapes', () => {
       },
     ],
     [
-      'HTTP/2 CONNECT (§3.2 row 3): no :path at all',
+      'HTTP/2 CONNECT (§3.1 row 3): no :path at all',
       http({
         method: 'CONNECT',
         host: 'db.example:5432',
@@ -111,7 +111,7 @@ describe('toEgressRequest: accepted shapes', () => {
       }),
     ],
     [
-      'absolute-form GET (§3.2 row 2): Envoy already split it into host and origin-form path',
+      'absolute-form GET (§3.1 row 2): Envoy already split it into host and origin-form path',
       absoluteGet,
       {},
       {
@@ -156,7 +156,7 @@ describe('toEgressRequest: accepted shapes', () => {
       }),
     ],
     [
-      'transparent GET (§3.2 row 4) declared by x-portcullis-mode: original destination passed',
+      'transparent GET (§3.1 row 4) declared by x-portcullis-mode: original destination passed',
       transparentGet(),
       { mode: 'transparent' },
       expect.objectContaining({
@@ -197,7 +197,7 @@ describe('toEgressRequest: accepted shapes', () => {
       expect.objectContaining({ context: { gateway: 'gw-meta', listener: 'route-l', agent: 'billing-bot' } }),
     ],
     [
-      'mTLS principal from a TLS-terminating listener (§6c)',
+      'mTLS principal from a TLS-terminating listener (§3.1 row 5)',
       {
         attributes: {
           source: { ...agentPeer, principal: 'spiffe://cluster.local/ns/a/sa/b' },
@@ -222,7 +222,7 @@ describe('toEgressRequest: accepted shapes', () => {
       },
     ],
     [
-      'L4 with SNI only in destination.service (§3.3)',
+      'L4 with SNI only in destination.service (§3.2)',
       l4(tlsOriginal('www.bing.com')),
       {},
       expect.objectContaining({

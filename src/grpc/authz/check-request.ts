@@ -1,6 +1,6 @@
 /**
  * Envoy `CheckRequest` → `EgressRequest`. Translation only: nothing here parses, normalises or
- * judges a destination; the engine does that once for every surface (PRODUCT.md §1).
+ * judges a destination; the engine does that once for every surface (src/engine/destination.ts).
  */
 import type { EgressRequest, RawDestination, Surface } from '../../engine/types';
 import type { Protocol } from '../../policy/values';
@@ -10,13 +10,14 @@ export type CheckSurface = Extract<Surface, 'check-http' | 'check-l4'>;
 
 /**
  * Values from the gRPC call metadata, which Envoy sets per listener with
- * `grpc_service.initial_metadata` (envoy-contract.md §4.2): static configuration, not client input.
+ * `grpc_service.initial_metadata` (docs/envoy-contract.md §3.3): static configuration, not client
+ * input.
  */
 export interface CheckCallMeta {
   readonly gateway?: string;
   readonly listener?: string;
   readonly agent?: string;
-  /** `transparent` marks a listener behind `original_dst` (envoy-contract.md §6b). */
+  /** `transparent` marks a listener behind `original_dst` (docs/envoy-contract.md §3.1 row 4). */
   readonly mode?: string;
 }
 
@@ -29,7 +30,7 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 const CONTEXT_KEYS = ['gateway', 'listener', 'agent'] as const;
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\//i;
 
-/** Only the HTTP filter sends `attributes.request` (envoy-contract.md §3.3 "Never populated"). */
+/** Only the HTTP filter sends `attributes.request` (docs/envoy-contract.md §3.2). */
 export function checkSurface(check: CheckRequest): CheckSurface {
   return check.attributes?.request === undefined ? 'check-l4' : 'check-http';
 }
@@ -42,7 +43,7 @@ export function toEgressRequest(check: CheckRequest, meta: CheckCallMeta): Check
 }
 
 /**
- * HTTP filter, envoy-contract.md §3.2. For CONNECT the target exists only in `:authority`;
+ * HTTP filter, docs/envoy-contract.md §3.1. For CONNECT the target exists only in `:authority`;
  * `destination.address` is Envoy's own listener, so it is never passed on. For other methods the
  * connection's address is the real destination only behind `original_dst` (transparent mode), which
  * the listener must declare: on a forward-proxy listener it is again Envoy's own address.
@@ -94,7 +95,7 @@ function fromHttp(attributes: AttributeContext, meta: CheckCallMeta): CheckTrans
 }
 
 /**
- * Network filter, envoy-contract.md §3.3: `destination.address` is the original destination and
+ * Network filter, docs/envoy-contract.md §3.2: `destination.address` is the original destination and
  * the SNI arrives as `tls_session.sni` (with `include_tls_session`) or `destination.service`.
  */
 function fromNetwork(attributes: AttributeContext, meta: CheckCallMeta): CheckTranslation {
@@ -135,7 +136,9 @@ function fromNetwork(attributes: AttributeContext, meta: CheckCallMeta): CheckTr
   };
 }
 
-/** HTTP/1 `Host` arrives as `:authority` (envoy-contract.md §3.2); the fallbacks cover odd clients. */
+/**
+ * HTTP/1 `Host` arrives as `:authority` (docs/envoy-contract.md §3.1); the fallbacks cover odd clients.
+ */
 function authorityOf(http: HttpRequest): string | undefined {
   return present(http.host) ?? present(http.headers?.[':authority']) ?? present(http.headers?.['host']);
 }

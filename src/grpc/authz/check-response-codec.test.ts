@@ -1,7 +1,7 @@
 /**
  * The hand-written CheckResponse encoder against protobufjs, which it replaces and must match byte
  * for byte: every shape the adapter builds, seeded random responses, literal bytes computed by
- * hand from the field tables (envoy-contract.md §2.3, §2.4), the fallback for undeclared fields,
+ * hand from the field tables (docs/envoy-contract.md §8.3, §8.4), the fallback for undeclared fields,
  * and the wiring into the gRPC server.
  */
 import * as grpc from '@grpc/grpc-js';

@@ -8,7 +8,7 @@
  * 2-core machine). It sizes the message in a first pass, allocates one buffer of exactly that
  * size, and writes into it in a second pass.
  *
- * The schema is fixed: the field numbers come from the tables of envoy-contract.md §2.2–§2.4 and
+ * The schema is fixed: the field numbers come from the tables of docs/envoy-contract.md §8.2–§8.4 and
  * from `protos/` (external_auth.proto, base.proto, http_status.proto, google/rpc/status.proto,
  * and the protobufjs-bundled `google.protobuf.Struct`/`Value`/`ListValue`/`BoolValue`).
  *

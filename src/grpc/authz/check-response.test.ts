@@ -1,5 +1,5 @@
 /**
- * How Envoy reads a CheckResponse (envoy-contract.md §4.1, §10 items 4–5): status.code decides,
+ * How Envoy reads a CheckResponse (docs/envoy-contract.md §4.1, §1 items 3–5): status.code decides,
  * denied_response shapes the local reply, headers carry `value` and an explicit `append: false`.
  */
 import type { Decision } from '../../engine/types';

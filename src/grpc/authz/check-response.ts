@@ -1,5 +1,5 @@
 /**
- * `Decision` → Envoy `CheckResponse` (envoy-contract.md §4.1). Envoy reads only `status.code`
+ * `Decision` → Envoy `CheckResponse` (docs/envoy-contract.md §4). Envoy reads only `status.code`
  * (0 allows; an empty response allows too), so every deny carries PERMISSION_DENIED explicitly.
  */
 import type { Decision, DenyHttpResponse } from '../../engine/types';
@@ -20,7 +20,7 @@ const FALLBACK_HTTP_STATUS = 403;
 
 /**
  * The network filter ignores `ok_response`/`denied_response` and closes the connection on a deny
- * (envoy-contract.md §3.3), so L4 answers carry only the status and the dynamic metadata.
+ * (docs/envoy-contract.md §4.2), so L4 answers carry only the status and the dynamic metadata.
  */
 export function toCheckResponse(decision: Decision, surface: CheckSurface): CheckResponse {
   const dynamic_metadata = decisionMetadata(decision);
@@ -43,7 +43,7 @@ export function toCheckResponse(decision: Decision, surface: CheckSurface): Chec
 
 /**
  * The answer when not even a deny `Decision` could be produced. It is still a normal deny: a gRPC
- * error would hand the outcome to Envoy's `failure_mode_allow` (envoy-contract.md §0 item 2).
+ * error would hand the outcome to Envoy's `failure_mode_allow` (docs/envoy-contract.md §1 item 2).
  */
 export function fallbackCheckResponse(surface: CheckSurface, message: string): CheckResponse {
   const status = { code: GRPC_PERMISSION_DENIED, message };
@@ -72,15 +72,16 @@ function deniedResponse(response: DenyHttpResponse, decisionId: string): DeniedH
 
 /**
  * `header.value`, not `raw_value`, is what ext_authz reads; `append: false` is sent explicitly
- * because Envoy 1.37 briefly treated an unset flag as append (envoy-contract.md §0 items 4–5).
+ * because Envoy 1.37 briefly treated an unset flag as append (docs/envoy-contract.md §1 items 4–5).
  */
 function headerOption(key: string, value: string): HeaderValueOption {
   return { header: { key, value }, append: { value: false } };
 }
 
 /**
- * Stored by Envoy under `envoy.filters.{http,network}.ext_authz` for access logs (§2.3). Value
- * keys are camelCase: snake_case ones are silently dropped by the encoder (§0 item 8).
+ * Stored by Envoy under `envoy.filters.{http,network}.ext_authz` for access logs
+ * (docs/envoy-contract.md §1 item 7). Value keys are camelCase: snake_case ones are silently dropped
+ * by the encoder (§1 item 8).
  */
 function decisionMetadata(decision: Decision): ProtoStruct {
   const fields: Record<string, ProtoValue> = {

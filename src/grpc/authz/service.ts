@@ -1,7 +1,7 @@
 /**
  * The `envoy.service.auth.v3.Authorization/Check` handler. Whatever happens, the caller gets a
  * normal `CheckResponse`: a gRPC error status or an empty response would let Envoy decide by its
- * own failure mode, and an empty response even means allow (envoy-contract.md §0 items 1–2).
+ * own failure mode, and an empty response even means allow (docs/envoy-contract.md §1 items 1–2).
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Decision, EgressRequest } from '../../engine/types';
@@ -37,7 +37,7 @@ export interface AuthzDeps {
   onError?(err: unknown): void;
 }
 
-/** Call metadata Envoy adds per listener with `grpc_service.initial_metadata` (§4.2). */
+/** Call metadata Envoy sets per listener, `grpc_service.initial_metadata` (docs/envoy-contract.md §3.3). */
 export const CALL_METADATA = {
   gateway: 'x-portcullis-gateway',
   listener: 'x-portcullis-listener',
@@ -90,7 +90,7 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }
 
-/** Never throws or rejects: every failure becomes a deny (envoy-contract.md §0 item 2). */
+/** Never throws or rejects: every failure becomes a deny (docs/envoy-contract.md §1 item 2). */
 function answer(
   deps: AuthzDeps,
   check: CheckRequest,
