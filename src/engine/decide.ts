@@ -1,5 +1,5 @@
 /**
- * decide(snapshot, request, agent) → Decision: pure and synchronous (PRODUCT.md §1).
+ * decide(snapshot, request, agent) → Decision: pure and synchronous (docs/architecture.md).
  *
  *   canonicalise destination ── invalid ──► deny invalid_destination
  *        │
@@ -121,8 +121,8 @@ function evaluate(
     resolutionFailure: forName ? lookup.failure : undefined,
     target,
   };
-  // Layers in PRODUCT.md §2 order. All are evaluated, so the trace explains every layer, not
-  // just the one that decided; `combine` takes the first deny.
+  // Layers in their numbered order (docs/architecture.md). All are evaluated, so the trace explains
+  // every layer, not just the one that decided; `combine` takes the first deny.
   const gateway = evaluateGateway(snapshot, request, dest, agent, target);
   const trace: LayerResult[] = [SANITY_PASSED];
   for (const r of gateway.results) if (r.layer === 'ssrf') trace.push(r);

@@ -1,5 +1,5 @@
 /**
- * The one place a request's destination is parsed (PRODUCT.md §2). Every surface hands the engine a
+ * The one place a request's destination is parsed. Every surface hands the engine a
  * `RawDestination` and gets back the same canonical `Destination`, or a rejection that becomes an
  * `invalid_destination` deny: anything we cannot read exactly the way the upstream connection will
  * is refused rather than guessed at.

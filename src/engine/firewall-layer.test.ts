@@ -50,7 +50,7 @@ function ip(text: string): IpAddress {
   return parsed;
 }
 
-/** The seed's rule (002 §2) verbatim, in a workspace-default policy. */
+/** The firewall model's SSRF rule (test/fixtures/seeds/002) verbatim, in a workspace-default policy. */
 const SEED_RULE = `    - {
         "label": "deny SSRF destinations",
         "stage": "egress",
@@ -82,7 +82,7 @@ function check(layer: FirewallLayer, call: Call, want: LayerResultShape): void {
 
 const DENIED = { outcome: 'deny', reasonCode: 'firewall_rule_denied', rule: 'rules[0]' };
 
-describe('firewall layer: the seed SSRF rule (002 §2)', () => {
+describe('firewall layer: the SSRF rule of the firewall model', () => {
   const allowDefault = ssrf('allow');
   const auditDefault = ssrf('audit');
 
@@ -290,7 +290,7 @@ describe('firewall layer: rule semantics', () => {
   });
 });
 
-describe('firewall layer: legacy rows with a broken list (seed 002 §4)', () => {
+describe('firewall layer: legacy rows with a broken list', () => {
   /** Files never produce `brokenList`; the admin store's legacy rows do. */
   function withRule(verdict: 'allow' | 'deny', defaultVerdict: 'allow' | 'deny'): FirewallLayer {
     const [base] = policiesFromYaml(doc('legacy', '  workspaceDefault: true\n'));
@@ -328,7 +328,7 @@ describe('firewall layer: legacy rows with a broken list (seed 002 §4)', () => 
   ])('%s', (_name, layer, call, want) => check(layer, call, want));
 });
 
-describe('firewall layer: which policy applies (seed 002 §6)', () => {
+describe('firewall layer: which policy applies (by key, else the workspace default)', () => {
   const layer = layerOf(
     doc('strict', '  defaultVerdict: deny\n', 'team-a') +
       doc('open', '  workspaceDefault: true\n  defaultVerdict: allow\n') +

@@ -1,26 +1,26 @@
 /**
- * Layer 5 of PRODUCT.md §2: the agent's `EgressFirewallPolicy`, or the workspace default (seeds
- * 002/004). Rules are tried in order and the first one in scope decides; no rule in scope leaves
+ * Layer 5 (docs/architecture.md): the agent's `EgressFirewallPolicy`, or the workspace default
+ * (the firewall model). Rules are tried in order and the first one in scope decides; no rule in scope leaves
  * the policy's `defaultVerdict`.
  *
- * Scope and carve-outs (seed 002 §2). A deny rule's deny list is its scope and its allow list
- * carves exceptions out; an allow rule flips that. An audit rule reads like an allow rule (its
- * allow list is the scope, its deny list carves out), since audit, like allow, lets the call through
- * and only logs it.
+ * Scope and carve-outs, as the firewall model defines them. A deny rule's deny list is its scope
+ * and its allow list carves exceptions out; an allow rule flips that. An audit rule reads like an
+ * allow rule (its allow list is the scope, its deny list carves out), since audit, like allow, lets
+ * the call through and only logs it.
  *
  * What an entry is matched against, strongest evidence first:
  *   address   the address the connection goes to (`dest.ip`) and, for deny lists only, the IPv4
- *             embedded in it (PRODUCT.md §2 checks embedded IPv4 against deny rules)
+ *             embedded in it (NAT64, 6to4, Teredo: checked against deny rules only)
  *   name      every name the request's evidence supports (`dest.names`)
  *   resolved  the addresses the name resolved to, best effort (`input.resolved`)
  * A deny rule's carve-out must match on evidence at least as strong as what put the destination in
  * scope. So a carve-out by name lets api.openai.com through "even if it ever resolved into" a
- * denied range (the seed's words), but a name (an SNI anyone can send) never lets a connection to
- * a denied address through, and an address that DNS produced never undoes a deny by name. An allow
- * rule's carve-outs are denials, so any match at all applies them.
+ * denied range (the firewall model's own words), but a name (an SNI anyone can send) never lets a
+ * connection to a denied address through, and an address that DNS produced never undoes a deny by
+ * name. An allow rule's carve-outs are denials, so any match at all applies them.
  *
  * A rule whose stored list was unreadable (`brokenList`, legacy rows only): "an enforcing deny rule
- * still gates … but an allow rule with a broken list will not fire" (seed 002 §4).
+ * still gates … but an allow rule with a broken list will not fire", as the firewall model has it.
  */
 import type {
   CompiledEntryList,

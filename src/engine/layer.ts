@@ -41,7 +41,7 @@ export interface LayerInput {
   readonly agent: Agent;
   /**
    * Addresses the destination name resolved to, when the caller resolved it beforehand (firewall
-   * lists mixing names and CIDRs, seeds 002/004). Undefined: not resolved (or nothing to resolve).
+   * lists mixing names and CIDRs). Undefined: not resolved (or nothing to resolve).
    */
   readonly resolved?: readonly IpAddress[] | undefined;
   /**

@@ -39,7 +39,7 @@ const outcome = (layer: MirrordLayer, spec: RequestSpec, agent: Partial<Agent> =
   return [r.outcome, r.reasonCode];
 };
 
-describe("seed 000's example policy", () => {
+describe("mirrord's example policy (test/fixtures/seeds/000)", () => {
   const seed = compileMirrordLayer(mirrordFromYaml(readFileSync(SEED, 'utf8')));
 
   it.each([

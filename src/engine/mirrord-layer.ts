@@ -1,14 +1,14 @@
 /**
- * Layer 4 of PRODUCT.md §2: the mirrord policies (seed 000) that select the agent.
+ * Layer 4 (docs/architecture.md): the mirrord policies that select the agent.
  *
- * Every selecting policy must permit, and each is judged by the seed's four steps exactly:
+ * Every selecting policy must permit, and each is judged by mirrord's four steps exactly:
  *   1. no allow and no block rules          → permitted
  *   2. allow rules exist and none matches   → forbidden (`mirrord_not_allowed`)
  *   3. any block rule matches               → forbidden, even if allowed (`mirrord_blocked`)
  *   4. otherwise                            → permitted (`mirrord_allowed`)
  * A rule matches when all its given fields hold. A field the request carries no evidence for (a
  * hostname with no name, an ipBlock with no address) does not hold; when that is all that kept a
- * rule from matching, the reason says so, so operators see the gap (PRODUCT.md §2).
+ * rule from matching, the reason says so, so operators see the gap.
  */
 import { encodeNames, policiesSelecting } from '../compile/mirrord-layer';
 import type {

@@ -21,7 +21,10 @@ const doc = (kind: string, name: string, spec: string) =>
 const nsDoc = (path: string, spec: string) =>
   doc('EgressNamespace', path.replace(/\//g, '-'), `{ path: ${path}${spec === '' ? '' : `, ${spec}`} }`);
 
-/** Seed 003's tree ("Per-environment narrowing" and the payments examples) plus the global lists. */
+/**
+ * The namespace model's example tree (per-environment narrowing and the payments examples, as in
+ * test/fixtures/seeds/003) plus the global lists.
+ */
 const SEED_TREE = [
   nsDoc(
     'prod',
@@ -55,7 +58,7 @@ function input(target: string, namespace = '', authenticated = false): LayerInpu
   };
 }
 
-describe('evaluateNamespaces (seed 003 walk)', () => {
+describe('evaluateNamespaces (the namespace walk, leaf to root)', () => {
   const layer = layerOf(SEED_TREE);
 
   it.each([

@@ -1,5 +1,5 @@
 /**
- * "Children may only narrow" (seed 003), checked against the evaluator on random trees: whatever
+ * "Children may only narrow" (the namespace model), checked against the evaluator on random trees: whatever
  * `checkNarrowing` accepts can never reach a host its parent cannot, and whatever it rejects has a
  * host that proves the widening. Set PORTCULLIS_PROPERTY_SEED to replay a failure.
  */

@@ -1,5 +1,5 @@
 /**
- * The engine's input and output (PRODUCT.md §1). Adapters (gRPC Check, ext_proc, DNS, admin dry-run,
+ * The engine's input and output (docs/architecture.md). Adapters (gRPC Check, ext_proc, DNS, admin dry-run,
  * CLI) translate their wire formats into an `EgressRequest` and a `Decision` back into theirs; no
  * policy logic lives outside `policy/`, `compile/` and `engine/`.
  */
@@ -73,7 +73,7 @@ export interface Destination {
   readonly protocol: Protocol;
 }
 
-/** The layers of PRODUCT.md §2, in evaluation order. A closed set: it is a metric label. */
+/** The layers, in evaluation order (docs/architecture.md). A closed set: it is a metric label. */
 export const LAYERS = ['sanity', 'ssrf', 'global', 'gateway', 'mirrord', 'firewall', 'namespace'] as const;
 export type Layer = (typeof LAYERS)[number];
 
@@ -206,7 +206,7 @@ export interface Decision {
 /** The proxy credential: it identifies the agent to Portcullis and is no business of the destination. */
 export const CREDENTIAL_HEADERS: readonly string[] = Object.freeze(['proxy-authorization']);
 
-/** Who is calling, as identity resolution found them (PRODUCT.md §1 "identity"). */
+/** Who is calling, as identity resolution found them (src/identity/resolve-agent.ts). */
 export interface Agent {
   readonly name: string;
   /** EgressNamespace path, e.g. `prod/payments`; `` is the root. */
