@@ -9,8 +9,10 @@
  * nothing answers. Unknown names get NOT_FOUND from `Check` and are left out of `List`, as
  * grpc.health.v1 specifies; `""` (the whole server) is always known.
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { HealthCheckRequest, HealthCheckResponse, HealthListResponse, ServingStatus } from './protos';
+import { PortcullisError } from '../errors/portcullis-error';
+import { toGrpcError } from './grpc-error';
 
 export interface HealthOptions {
   /** Named services known from the start; the gRPC server registers the ones it serves. */
@@ -45,7 +47,7 @@ export function createHealthService(options: HealthOptions = {}): HealthService 
   const check: grpc.handleUnaryCall<HealthCheckRequest, HealthCheckResponse> = (call, callback) => {
     const service = call.request.service ?? '';
     if (!services.has(service)) {
-      callback({ code: grpc.status.NOT_FOUND, details: `unknown service "${service}"` });
+      callback(toGrpcError(new PortcullisError('not_found', `unknown service "${service}"`)));
       return;
     }
     callback(null, { status: statusOf(service) });
