@@ -1,5 +1,5 @@
 /**
- * `EgressAgent` resources → lookups by each kind of identity evidence (PRODUCT.md §1 "identity"),
+ * `EgressAgent` resources → lookups by each kind of identity evidence (src/identity/resolve-agent.ts),
  * built once per snapshot so that identifying a caller is a few map reads and one trie walk.
  *
  * Validation rejects two agents claiming the same evidence; should a policy set reach the compiler

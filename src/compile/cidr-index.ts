@@ -5,8 +5,7 @@
  * the node count below twice the number of distinct prefixes, so 100k IPv6 /128 host routes cost the
  * same memory as 100k IPv4 ones, and a lookup visits at most one node per distinct prefix length on
  * the address's path (≤ 33 for IPv4, ≤ 129 for IPv6) whatever the number of CIDRs.
- * `net.BlockList`, the obvious alternative, is linear in the number of rules
- * (research/performance-floors.md §3.1).
+ * `net.BlockList`, the obvious alternative, checks its rules one by one: linear in their number.
  */
 import type { Cidr, IpAddress } from '../policy/values';
 import type { CidrTrie, PrefixList } from './cidr-trie';

@@ -1,11 +1,11 @@
 /**
- * `EgressFirewallPolicy` resources (seeds 002/004) compiled for layer 5 of PRODUCT.md §2: policies
- * by name, the workspace default, and each rule's allow and deny lists indexed (host names in a
- * host index, CIDRs and IP literals in a CIDR index) so that testing a rule looks entries up
- * rather than scanning them.
+ * `EgressFirewallPolicy` resources compiled for layer 5 (docs/architecture.md): policies by name,
+ * the workspace default, and each rule's allow and deny lists indexed (host names in a host index,
+ * CIDRs and IP literals in a CIDR index) so that testing a rule looks entries up rather than
+ * scanning them.
  *
- * Rules whose stage is not `egress` or `` (all stages) are dropped here: the seed's other surfaces
- * (inbound, response, mcp) never see a network destination, so they can never be in scope.
+ * Rules whose stage is not `egress` or `` (all stages) are dropped here: the firewall model's other
+ * surfaces (inbound, response, mcp) never see a network destination, so they can never be in scope.
  */
 import type { EgressFirewallPolicy, FirewallEntry, FirewallRule, Resource } from '../policy/types';
 import type { Cidr } from '../policy/values';
@@ -46,7 +46,7 @@ export interface CompiledFirewallPolicy {
    */
   readonly scopeHosts: HostIndex<number>;
   readonly scopeAddresses: CidrIndex<number>;
-  /** Positions of deny rules whose stored list is broken: always in scope (seed 002 §4). */
+  /** Positions of deny rules whose stored list is broken: an enforcing deny rule still gates. */
   readonly alwaysInScope: readonly number[];
 }
 
@@ -58,7 +58,7 @@ export interface FirewallLayer {
   readonly size: number;
 }
 
-/** Which policy applies to an agent, and why: seed 002 §6. */
+/** Which policy applies to an agent, and why: the key's attached policy, else the workspace default. */
 export type FirewallSelection =
   | { readonly policy: CompiledFirewallPolicy; readonly via: 'key' | 'workspace-default' }
   | { readonly policy: undefined; readonly via: 'none' };
@@ -79,9 +79,9 @@ export function compileFirewallLayer(resources: readonly Resource[]): FirewallLa
 }
 
 /**
- * "The key's attached policy (when it exists and is enabled), else the workspace default" (seed
- * 002 §6). A named policy that is missing or disabled falls back rather than denying, as the seed
- * says; the evaluator's reason names the fallback so the gap is visible.
+ * "The key's attached policy (when it exists and is enabled), else the workspace default", as the
+ * firewall model resolves it. A named policy that is missing or disabled falls back rather than
+ * denying; the evaluator's reason names the fallback so the gap is visible.
  */
 export function selectFirewallPolicy(layer: FirewallLayer, name: string | undefined): FirewallSelection {
   const named = name === undefined ? undefined : layer.policies.get(name);
@@ -94,7 +94,8 @@ export function selectFirewallPolicy(layer: FirewallLayer, name: string | undefi
 /**
  * True when the caller should resolve `host` before deciding: the applicable policy has an IP or
  * CIDR entry in an egress rule and the destination is a name, so "metadata.internal still matches a
- * 169.254.0.0/16 deny even though it isn't listed by name" (seed 002 §2).
+ * 169.254.0.0/16 deny even though it isn't listed by name" (the firewall model's example,
+ * test/fixtures/seeds/002/firewall.yaml).
  */
 export function firewallNeedsResolution(
   layer: FirewallLayer,

@@ -1,8 +1,9 @@
 /**
- * The SSRF guard's destinations (PRODUCT.md §2 layer 1): loopback, link-local (which holds the
- * cloud metadata endpoints), the unspecified address, and the names that always mean this host.
- * Private RFC 1918 ranges are deliberately not here: seed 002 leaves those to the operator's rules.
- * IPv4 hidden in NAT64, 6to4 and Teredo addresses is checked by the engine against the same set.
+ * The SSRF guard's destinations (layer 1, docs/architecture.md): loopback, link-local (which holds
+ * the cloud metadata endpoints), the unspecified address, and the names that always mean this host.
+ * Private RFC 1918 ranges are deliberately not here: they are left to the operator's rules (the
+ * firewall model's SSRF example denies them with an explicit rule). IPv4 hidden in NAT64, 6to4 and
+ * Teredo addresses is checked by the engine against the same set.
  */
 import type { Cidr, IpAddress } from '../policy/values';
 import { cidrContains, parseCidr } from '../policy/cidr';

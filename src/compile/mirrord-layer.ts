@@ -1,12 +1,12 @@
 /**
- * Mirrord policies (seed 000) compiled for layer 4 of PRODUCT.md §2: selectors, `targetPath` globs,
+ * Mirrord policies compiled for layer 4 (docs/architecture.md): selectors, `targetPath` globs,
  * hostname regexes, CIDR blocks and port sets are all built here, once per snapshot, so evaluating
  * a request constructs nothing but the UTF-8 bytes of its names.
  *
  * Hostname regexes run on `Buffer`s: re2 converts a JS string to UTF-8 on every call, which costs
- * ~1 µs, while testing prepared bytes costs ~0.1 µs (research/performance-floors.md §3.4). The
- * engine encodes a request's names at most once (`encodeNames`), and only when a regex will run:
- * most hostname rules are anchored literals (`^api\.github\.com$`), which a map lookup decides.
+ * ~1 µs, while testing prepared bytes costs ~0.1 µs. The engine encodes a request's names at most
+ * once (`encodeNames`), and only when a regex will run: most hostname rules are anchored literals
+ * (`^api\.github\.com$`), which a map lookup decides.
  */
 import { Buffer } from 'node:buffer';
 import RE2 from 're2';

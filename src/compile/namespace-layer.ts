@@ -1,7 +1,7 @@
 /**
- * Seed 003's two layers compiled: the global allow and block lists (every `EgressDomainList`
- * merged) and the EgressNamespace tree, each list as a host index so a request costs one lookup
- * per namespace level however long the lists are.
+ * The namespace model's two layers compiled: the global allow and block lists (every
+ * `EgressDomainList` merged) and the EgressNamespace tree, each list as a host index so a request
+ * costs one lookup per namespace level however long the lists are.
  */
 import type { DomainEntry, EgressDomainList, EgressNamespace, Resource } from '../policy/types';
 import type { HostPattern } from '../policy/values';
@@ -20,7 +20,7 @@ export interface CompiledNamespace {
   readonly resource: EgressNamespace;
   /** Index into `resource.allowedDomains`; absent when this level does not restrict. */
   readonly allowed?: HostIndex<number>;
-  /** True for `allowedDomains: []` (seed 003 "Quarantining a namespace"). */
+  /** True for `allowedDomains: []` (quarantine: the namespace reaches nothing). */
   readonly quarantined: boolean;
   /** Index into `resource.blockedDomains`. */
   readonly blocked: HostIndex<number>;
@@ -48,7 +48,7 @@ function globalEntry(ref: LayerRef, index: string, entry: DomainEntry): GlobalEn
   return Object.freeze({ ref, index, entry, rule: Object.freeze({ index, label: entry.pattern.text }) });
 }
 
-/** The defined levels on the way from a namespace path to the root (seed 003 walk). */
+/** The defined levels on the way from a namespace path to the root (the namespace walk). */
 export interface NamespaceChain {
   /** Leaf first. */
   readonly levels: readonly CompiledNamespace[];
@@ -65,7 +65,7 @@ export interface NamespaceChain {
   readonly leafDecides: boolean;
   /** Paths on the way with no EgressNamespace: skipped, with a warning in the reason. */
   readonly skipped: readonly string[];
-  /** The first defining level with an empty `allowedDomains`, leaf first (seed 003 quarantine). */
+  /** The first defining level with an empty `allowedDomains`, leaf first (quarantine). */
   readonly quarantined: CompiledNamespace | undefined;
   /** Reason suffixes, built once: `; namespace a/b not defined; skipped` per skipped path. */
   readonly note: string;

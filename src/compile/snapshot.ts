@@ -39,9 +39,9 @@ export interface Snapshot {
   readonly gatewayCount: number;
   /** Layer 4: mirrord policies. */
   readonly mirrord: MirrordLayer;
-  /** Layer 5: firewall policies (seeds 002/004). */
+  /** Layer 5: firewall policies. */
   readonly firewall: FirewallLayer;
-  /** Layers 2 and 6: global domain lists and the namespace tree (seed 003). */
+  /** Layers 2 and 6: global domain lists and the namespace tree. */
   readonly namespaces: NamespaceLayer;
   /** Who agents are and how they are recognised. */
   readonly agents: AgentIndex;
@@ -60,8 +60,8 @@ export function compileSnapshot(resources: readonly Resource[], options: Compile
   const routes = resources.filter((r): r is EgressL4Route => r.kind === 'EgressL4Route');
   const denyPolicies = resources.filter((r): r is EgressDenyPolicy => r.kind === 'EgressDenyPolicy');
 
-  // A route targeted by a deny policy stops allowing and starts denying (seed 001). The first
-  // policy in load order wins when several target one route; validation warns about that.
+  // A route targeted by a deny policy stops allowing and starts denying (EgressDenyPolicy). The
+  // first policy in load order wins when several target one route; validation warns about that.
   const inversions = new Map<string, EgressDenyPolicy>();
   for (const p of denyPolicies) {
     const k = key(p.meta.namespace, p.targetRef.name);
