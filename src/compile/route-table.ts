@@ -18,7 +18,8 @@ import { createCidrIndex, type CidrIndex } from './cidr-index';
 import { createHostIndex, type HostIndex } from './host-index';
 import { compilePortSet, type PortSet } from './port-set';
 import { compileSelector, describeSelector } from './label-selector';
-import { guardCoversCidr } from './guarded-ranges';
+import { guardCoversCidr, isGuardedName } from './guarded-ranges';
+import { coversAll, mayInclude, type Audience } from './audience';
 import { extend } from '../policy/extend';
 
 export interface MatchRef {
@@ -75,8 +76,6 @@ export interface MatchQuery {
 
 export interface MatchHit {
   readonly match: CompiledMatch;
-  /** True when the match reached the address through a CIDR lying inside the SSRF-guarded ranges. */
-  readonly targetsGuarded: boolean;
 }
 
 export function compileMatch(
@@ -146,13 +145,12 @@ function blockFor(m: CompiledMatch, ip: IpAddress): CidrBlock | undefined {
 
 function hit(m: CompiledMatch, q: MatchQuery): MatchHit | undefined {
   if (!scopeHolds(m, q)) return undefined;
-  if (m.cidrs.length === 0) return { match: m, targetsGuarded: false };
+  if (m.cidrs.length === 0) return { match: m };
   // No address in the request (a CONNECT by name: Envoy resolves the name itself, the client
   // does not choose the address): the name found this match and decides. Where the client does
   // choose the address (L4, transparent HTTP), the CIDRs must hold too (seed 001 "hard boundary").
-  if (q.ip === undefined) return m.hostnames.length > 0 ? { match: m, targetsGuarded: false } : undefined;
-  const block = blockFor(m, q.ip);
-  return block ? { match: m, targetsGuarded: guardCoversCidr(block.cidr) } : undefined;
+  if (q.ip === undefined) return m.hostnames.length > 0 ? { match: m } : undefined;
+  return blockFor(m, q.ip) ? { match: m } : undefined;
 }
 
 /**
@@ -196,4 +194,83 @@ export function findMatch(table: RouteTable, q: MatchQuery): MatchHit | undefine
  */
 export function nameRuleWouldApply(table: RouteTable, q: MatchQuery): boolean {
   return table.byName.some((m) => scopeHolds(m, q));
+}
+
+/**
+ * The SSRF guard's exemption, the one definition the gateway layer (for the match that holds) and
+ * the DNS layer (for the matches that could) share: a match targets the guarded destination
+ * explicitly when its CIDR block holding `ip` lies entirely inside the guarded ranges
+ * (`127.0.0.1/32`, not `0.0.0.0/0`), or when it names `guardedName` exactly (`localhost`, not
+ * `*.localhost`).
+ */
+export function matchTargetsGuarded(
+  m: CompiledMatch,
+  ip: IpAddress | undefined,
+  guardedName: string | undefined,
+): boolean {
+  if (ip !== undefined && m.cidrs.length > 0) {
+    const block = blockFor(m, ip);
+    if (block !== undefined && guardCoversCidr(block.cidr)) return true;
+  }
+  return guardedName !== undefined && m.hostnames.some((p) => p.kind === 'exact' && p.suffix === guardedName);
+}
+
+// The questions the DNS layer asks (engine/dns-policy.ts). It answers before any connection exists,
+// so listener, protocol and port are unknown: "could" questions ask whether some port, address or
+// agent of the audience might get an allow; "on all" questions only what holds for every one.
+
+/**
+ * Could an allow match of this table let the audience reach `host`, on some port and address? True
+ * when the table has a CIDR match (the name's address may fall in it; selectors are not asked, as
+ * the resolver never has), a destination-free match that may include the audience, or a match
+ * naming hosts that covers `host` and may include the audience.
+ */
+export function mayAllowName(table: RouteTable, host: string, audience: Audience): boolean {
+  if (table.byCidr.size > 0) return true;
+  for (const m of table.anyDestination) if (mayInclude(m.selects, audience)) return true;
+  let found = false;
+  table.byHost.forEach(host, (m) => (found = mayInclude(m.selects, audience)));
+  return found;
+}
+
+/**
+ * Does a match of this (deny) table hold `ip` for every agent of the audience on every port: one
+ * naming no hosts and no ports, whose selector covers the audience and whose CIDR block holds `ip`
+ * outside its `except` ranges?
+ */
+export function deniesAddressOnAllPorts(table: RouteTable, ip: IpAddress, audience: Audience): boolean {
+  let denied = false;
+  table.byCidr.forEach(ip, ({ match, block }) => {
+    denied =
+      match.ports.any &&
+      match.hostnames.length === 0 &&
+      coversAll(match.selects, audience) &&
+      !block.except.some((e) => cidrContainsIp(e, ip));
+    return denied;
+  });
+  return denied;
+}
+
+/**
+ * Could an allow match of this table exempt the guarded address `ip` from the SSRF guard for the
+ * audience, on some port? Every match that could hold for `ip` (by its CIDRs, or by one of `names`,
+ * the names an answer gives for it) and may include the audience is tried with
+ * `matchTargetsGuarded`, the test the gateway layer applies to the match that does hold.
+ */
+export function routeTargetsGuarded(
+  table: RouteTable,
+  ip: IpAddress,
+  audience: Audience,
+  names: readonly string[] = [],
+): boolean {
+  let exempt = false;
+  const targets = (m: CompiledMatch, guardedName: string | undefined): boolean =>
+    (exempt = mayInclude(m.selects, audience) && matchTargetsGuarded(m, ip, guardedName));
+  table.byCidr.forEach(ip, ({ match }) => targets(match, undefined));
+  for (const name of names) {
+    if (exempt) break;
+    const guardedName = isGuardedName(name) ? name : undefined;
+    table.byHost.forEach(name, (m) => targets(m, guardedName));
+  }
+  return exempt;
 }

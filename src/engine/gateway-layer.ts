@@ -3,7 +3,13 @@
  * seed 001: deny policies first, then allow routes, then the gateway's `defaultPolicy`.
  */
 import type { CompiledGateway, Snapshot } from '../compile/snapshot';
-import { findMatch, nameRuleWouldApply, type MatchHit, type MatchQuery } from '../compile/route-table';
+import {
+  findMatch,
+  matchTargetsGuarded,
+  nameRuleWouldApply,
+  type MatchHit,
+  type MatchQuery,
+} from '../compile/route-table';
 import { isGuardedIp, isGuardedName } from '../compile/guarded-ranges';
 import type { Agent, DecisionNote, Destination, EgressRequest, LayerResult } from './types';
 import { describeTarget } from './describe';
@@ -85,14 +91,12 @@ function deny(reasonCode: LayerResult['reasonCode'] & string, reason: string): L
   return layerResult('gateway', 'deny', reasonCode, reason);
 }
 
-/** Whether an allow hit explicitly targets the guarded destination (PRODUCT.md §2 layer 1). */
-function exempts(hit: MatchHit | undefined, guardedName: string | undefined): boolean {
-  if (!hit) return false;
-  if (hit.targetsGuarded) return true;
-  return (
-    guardedName !== undefined &&
-    hit.match.hostnames.some((p) => p.kind === 'exact' && p.suffix === guardedName)
-  );
+/**
+ * Whether the allow hit explicitly targets the guarded destination, by the test the DNS layer also
+ * applies to answer addresses (compile/route-table.ts).
+ */
+function exempts(hit: MatchHit | undefined, query: MatchQuery, guardedName: string | undefined): boolean {
+  return hit !== undefined && matchTargetsGuarded(hit.match, query.ip, guardedName);
 }
 
 export function evaluateGateway(
@@ -142,7 +146,7 @@ export function evaluateGateway(
   // Layer 1: SSRF guard.
   const guardedName = gateway.resource.ssrfGuard ? dest.names.find(isGuardedName) : undefined;
   const guarded = gateway.resource.ssrfGuard && (guardedName !== undefined || isGuardedAddress(dest));
-  if (guarded && !exempts(allowHit, guardedName)) {
+  if (guarded && !exempts(allowHit, query, guardedName)) {
     results.push(
       mark(
         layerResult(
