@@ -38,7 +38,7 @@ import {
 import type { HostIndex } from '../compile/host-index';
 import { describeTarget } from './describe';
 import { layerResult, type LayerInput } from './layer';
-import type { LayerResult, ReasonCode } from './types';
+import type { Agent, LayerResult, ReasonCode } from './types';
 
 /** Shared, so a snapshot without these resources costs nothing per request. */
 const NO_BLOCK_LIST: LayerResult = Object.freeze(abstain('global', 'no global block list is loaded'));
@@ -59,26 +59,66 @@ export function evaluateGlobalBlock(layer: NamespaceLayer, input: LayerInput): L
   if (dest.names.length === 0) {
     return abstain('global', `${target} has no host name to check against the global block list`);
   }
-  for (const name of dest.names) {
+  const hit = globalBlockEntry(layer, dest.names);
+  if (hit === undefined) return abstain('global', `${target} is not on the global block list`);
+  return layerResult(
+    'global',
+    'deny',
+    'global_blocked',
+    `${target} is on the global block list: ${entryText(hit)}`,
+    hit.ref,
+    hit.rule,
+  );
+}
+
+/** The global block list's entry for the first of `names` it holds. */
+function globalBlockEntry(layer: NamespaceLayer, names: readonly string[]): GlobalEntry | undefined {
+  for (const name of names) {
     const hit = layer.globalBlock.first(name);
-    if (hit === undefined) continue;
-    return layerResult(
-      'global',
-      'deny',
-      'global_blocked',
-      `${target} is on the global block list: ${entryText(hit)}`,
-      hit.ref,
-      hit.rule,
-    );
+    if (hit !== undefined) return hit;
   }
-  return abstain('global', `${target} is not on the global block list`);
+  return undefined;
 }
 
 export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): LayerResult {
-  if (!layer.hasNamespaces && layer.globalAllow.size === 0) return NO_NAMESPACES;
-  const { dest, agent } = input;
-  const { names } = dest;
-  const target = input.target ?? describeTarget(dest);
+  if (!namespacesApply(layer)) return NO_NAMESPACES;
+  const { dest } = input;
+  return walkNamespaces(layer, dest.names, input.agent, input.target ?? describeTarget(dest));
+}
+
+/**
+ * Is `host` on the global block list? It denies the name to every agent, whatever address it
+ * resolves to and whatever port it is used on: what the DNS layer asks for a trusted proxy, which
+ * speaks for all agents at once (engine/dns-policy.ts).
+ */
+export function blockedForEveryAgent(layer: NamespaceLayer, host: string): boolean {
+  return layer.globalBlock.size > 0 && globalBlockEntry(layer, [host]) !== undefined;
+}
+
+/**
+ * Do these two layers deny `host` to the agent whatever address it resolves to and whatever port it
+ * is used on: the global block list, or the agent's namespace walk (a blocked domain, a quarantine,
+ * a name no defining level or the global allow list allows it)? Neither layer reads the address or
+ * the port, so this is their verdict on any destination known by this one name, as `decide` gets it;
+ * the DNS layer asks it before resolving the name for the agent (engine/dns-policy.ts).
+ */
+export function blocksName(layer: NamespaceLayer, agent: Agent, host: string): boolean {
+  if (blockedForEveryAgent(layer, host)) return true;
+  return namespacesApply(layer) && walkNamespaces(layer, [host], agent, host).outcome === 'deny';
+}
+
+/** Anything for the namespace walk to read: an EgressNamespace, or a global allow list. */
+function namespacesApply(layer: NamespaceLayer): boolean {
+  return layer.hasNamespaces || layer.globalAllow.size > 0;
+}
+
+/** The walk of the module comment, for a destination known by `names`; `target` names it in reasons. */
+function walkNamespaces(
+  layer: NamespaceLayer,
+  names: readonly string[],
+  agent: Agent,
+  target: string,
+): LayerResult {
   const chain = chainFor(layer, agent.namespace);
   if (chain.levels.length === 0 && !layer.rootDefined) return outsideTree(agent.namespace);
   const where = agent.namespace === '' ? 'the root namespace' : `namespace ${agent.namespace}`;
@@ -145,7 +185,7 @@ export function evaluateNamespaces(layer: NamespaceLayer, input: LayerInput): La
     );
   }
 
-  return decideByGlobalAllow(layer, input, target, deny);
+  return decideByGlobalAllow(layer, names, agent, target, deny);
 }
 
 /** An agent the layer does not judge: nothing on its chain is defined and the root has no list. */
@@ -166,12 +206,13 @@ function firstFailing(defining: readonly CompiledNamespace[], name: string): Com
 /** The root's default action (seed 003 step 4): the global allow list, else deny. */
 function decideByGlobalAllow(
   layer: NamespaceLayer,
-  { dest, agent }: LayerInput,
+  names: readonly string[],
+  agent: Agent,
   target: string,
   deny: (code: ReasonCode, reason: string, extra?: Pick<LayerResult, 'policy' | 'rule'>) => LayerResult,
 ): LayerResult {
   let authOnly: GlobalEntry | undefined;
-  for (const name of dest.names) {
+  for (const name of names) {
     let open: GlobalEntry | undefined;
     layer.globalAllow.forEach(name, (e) => {
       if (!e.entry.requireAuth || agent.authenticated) open = e;
