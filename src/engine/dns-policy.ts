@@ -11,7 +11,9 @@
  *   `allowed.example CNAME blocked.example` is refused, so a blocked name is never resolved for the
  *   agent through an allowed alias.
  * - An answer address is stripped when it lies in the SSRF-guarded ranges (directly or embedded in
- *   NAT64/6to4/Teredo) and no route targets that range explicitly, when a deny policy denies it on
+ *   NAT64/6to4/Teredo) and no route could target it explicitly (the gateway layer's own test: a
+ *   CIDR inside the guarded ranges holding it, or the answer's guarded name listed exactly, as with
+ *   `localhost`), when a deny policy denies it on
  *   every port, or when the agent's firewall policy denies the name resolved to that address (its
  *   CIDR denies included; firewall rules have no ports). This closes DNS rebinding: an allowed name
  *   whose answer points at 169.254.169.254 or into a denied range never reaches the agent.
@@ -22,76 +24,50 @@
  * any agent, or denied on every port by a deny policy that selects every agent. Per-agent address
  * rules rest on the pinning of answers instead (dns/answer-cache.ts): the Check for the agent's
  * CONNECT looked the name up through the same cache and judged those addresses for that agent.
+ *
+ * Each question is asked of the part of the policy that owns it, never by reading another part's
+ * internals or by faking a request: route tables answer "could a route allow this name" and "does
+ * a deny policy hold this address on every port" (compile/route-table.ts, with the audience of
+ * compile/audience.ts), the guard exemption is the one the gateway layer applies, and the global
+ * block list and namespace walk judge a name directly (engine/namespace-layer.ts). This file only
+ * combines their answers across gateways. engine/dns-policy.differential.test.ts holds the result
+ * to `decide`: nothing refused or stripped here is allowed there.
  */
 import type { Snapshot, CompiledGateway } from '../compile/snapshot';
-import { guardCoversCidr, isGuardedIp } from '../compile/guarded-ranges';
-import { cidrContainsIp } from '../policy/cidr';
+import type { Audience } from '../compile/audience';
+import { isGuardedIp } from '../compile/guarded-ranges';
+import { deniesAddressOnAllPorts, mayAllowName, routeTargetsGuarded } from '../compile/route-table';
 import { embeddedIpv4 } from '../policy/ip';
 import { normalizeHostname } from '../policy/hostname';
 import type { IpAddress } from '../policy/values';
-import { decide } from './decide';
 import { evaluateFirewall } from './firewall-layer';
-import { evaluateGlobalBlock } from './namespace-layer';
+import { blockedForEveryAgent, blocksName } from './namespace-layer';
 import type { Agent, Destination, EgressRequest } from './types';
 
 /** Who asked: one agent, or a trusted proxy asking on behalf of any of them. */
 export type DnsAudience = { readonly agent: Agent } | 'any-agent';
 
-const NAME_LAYERS = new Set(['global', 'namespace']);
-
-type Selector = ((labels: Readonly<Record<string, string>>) => boolean) | undefined;
-
-/** Could the audience include an agent this selector selects? */
-const mayInclude = (selector: Selector, audience: DnsAudience): boolean =>
-  selector === undefined || audience === 'any-agent' || selector(audience.agent.labels);
-
-/** Does the selector select every agent of the audience? */
-const coversAll = (selector: Selector, audience: DnsAudience): boolean =>
-  selector === undefined || (audience !== 'any-agent' && selector(audience.agent.labels));
+/** The audience as route selectors see it (compile/audience.ts): the agent's labels, or any agent. */
+function selectorAudience(audience: DnsAudience): Audience {
+  return audience === 'any-agent' ? audience : audience.agent;
+}
 
 function gateways(snapshot: Snapshot): CompiledGateway[] {
   return [...new Set(snapshot.gateways.values())];
 }
 
-/** Could some allow route of this gateway (or its default) ever let the audience reach `host`? */
-function gatewayMayReach(g: CompiledGateway, host: string, audience: DnsAudience): boolean {
+/** Could this gateway (its routes, its default or its shadow mode) ever let the audience reach `host`? */
+function gatewayMayReach(g: CompiledGateway, host: string, audience: Audience): boolean {
   if (g.resource.defaultPolicy === 'allow-all' || g.resource.mode === 'shadow') return true;
-  if (g.allow.byCidr.size > 0) return true; // the answer's address may be allowed
-  if (g.allow.anyDestination.some((m) => mayInclude(m.selects, audience))) return true;
-  let found = false;
-  g.allow.byHost.forEach(host, (m) => (found = mayInclude(m.selects, audience)));
-  return found;
-}
-
-function dnsRequest(host: string): EgressRequest {
-  return {
-    surface: 'dns',
-    source: {},
-    destination: { authority: `${host}:443`, authoritySource: 'connect', protocol: 'tcp' },
-    context: {},
-  };
+  return mayAllowName(g.allow, host, audience);
 }
 
 /** Denied by name whatever the address and port: the global block list, or the agent's namespaces. */
 function blockedByName(snapshot: Snapshot, audience: DnsAudience, host: string): boolean {
-  if (audience === 'any-agent') {
-    const dest: Destination = { names: [host], host, hostEvidence: 'authority', port: 443, protocol: 'tcp' };
-    const input = { request: dnsRequest(host), dest, agent: ANY };
-    return evaluateGlobalBlock(snapshot.namespaces, input).outcome === 'deny';
-  }
-  const decision = decide(snapshot, dnsRequest(host), audience.agent, { id: 'dns-query' });
-  return decision.trace.some((r) => r.outcome === 'deny' && NAME_LAYERS.has(r.layer));
+  return audience === 'any-agent'
+    ? blockedForEveryAgent(snapshot.namespaces, host)
+    : blocksName(snapshot.namespaces, audience.agent, host);
 }
-
-/** Stands for "some agent" where only agent-independent layers are evaluated. */
-const ANY: Agent = Object.freeze({
-  name: 'any-agent',
-  namespace: '',
-  labels: Object.freeze({}),
-  identifiedBy: 'anonymous' as const,
-  authenticated: false,
-  firewallPolicy: undefined,
-});
 
 export function dnsQueryVerdict(
   snapshot: Snapshot | undefined,
@@ -103,7 +79,8 @@ export function dnsQueryVerdict(
   if (!normalized.ok) return 'allow'; // not a host name (SRV labels and the like): nothing to match
   const host = normalized.host;
   if (blockedByName(snapshot, audience, host)) return 'refuse';
-  if (snapshot.gatewayCount > 0 && !gateways(snapshot).some((g) => gatewayMayReach(g, host, audience)))
+  const selectors = selectorAudience(audience);
+  if (snapshot.gatewayCount > 0 && !gateways(snapshot).some((g) => gatewayMayReach(g, host, selectors)))
     return 'refuse';
   return 'allow';
 }
@@ -120,36 +97,34 @@ export function dnsChainVerdict(
   return blockedByName(snapshot, audience, normalized.host) ? 'refuse' : 'allow';
 }
 
-/** Is `ip` guarded for the audience: in a guarded range and targeted explicitly by no route? */
-function guardedFor(snapshot: Snapshot, audience: DnsAudience, ip: IpAddress): boolean {
-  const all = gateways(snapshot);
+/**
+ * Is `ip` guarded for the audience: in a guarded range, with no route that could target it
+ * explicitly (for one of `names`, the answer's names, or by its CIDR)?
+ */
+function guardedFor(
+  all: readonly CompiledGateway[],
+  audience: Audience,
+  names: readonly string[],
+  ip: IpAddress,
+): boolean {
   const guarding = all.length === 0 || all.some((g) => g.resource.ssrfGuard);
   if (!guarding || !isGuardedIp(ip)) return false;
-  return !all.some((g) => {
-    let exempt = false;
-    g.allow.byCidr.forEach(ip, ({ match, block }) => {
-      exempt = guardCoversCidr(block.cidr) && mayInclude(match.selects, audience);
-      return exempt;
-    });
-    return exempt;
-  });
+  return !all.some((g) => routeTargetsGuarded(g.allow, ip, audience, names));
 }
 
 /** Does a deny policy deny `ip` to every agent of the audience on every port? */
-function deniedEverywhere(snapshot: Snapshot, audience: DnsAudience, ip: IpAddress): boolean {
-  return gateways(snapshot).some((g) => {
-    if (g.resource.mode === 'shadow') return false;
-    let denied = false;
-    g.deny.byCidr.forEach(ip, ({ match, block }) => {
-      denied =
-        match.ports.any &&
-        match.hostnames.length === 0 &&
-        coversAll(match.selects, audience) &&
-        !block.except.some((e) => cidrContainsIp(e, ip));
-      return denied;
-    });
-    return denied;
-  });
+function deniedEverywhere(all: readonly CompiledGateway[], audience: Audience, ip: IpAddress): boolean {
+  return all.some((g) => g.resource.mode !== 'shadow' && deniesAddressOnAllPorts(g.deny, ip, audience));
+}
+
+/** The CONNECT by name that firewall rules (which have no ports) are judged on. */
+function dnsRequest(host: string): EgressRequest {
+  return {
+    surface: 'dns',
+    source: {},
+    destination: { authority: `${host}:443`, authoritySource: 'connect', protocol: 'tcp' },
+    context: {},
+  };
 }
 
 /**
@@ -177,9 +152,11 @@ export function dnsAnswerVerdict(
   ip: IpAddress,
 ): 'keep' | 'strip' {
   if (!snapshot) return 'strip';
+  const all = gateways(snapshot);
+  const selectors = selectorAudience(audience);
   const inner = ip.family === 6 ? embeddedIpv4(ip) : undefined;
   for (const address of inner ? [ip, inner] : [ip]) {
-    if (guardedFor(snapshot, audience, address) || deniedEverywhere(snapshot, audience, address))
+    if (guardedFor(all, selectors, names, address) || deniedEverywhere(all, selectors, address))
       return 'strip';
   }
   if (audience !== 'any-agent' && firewallDenies(snapshot, audience.agent, names, ip)) return 'strip';
