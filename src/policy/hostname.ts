@@ -1,12 +1,13 @@
 /**
- * Host names and host-name patterns (PRODUCT.md §2 "Matching semantics").
+ * Host names and host-name patterns (README.md, "Matching semantics").
  *
  * One normal form for both sides of a match: lower case, no trailing dot, IDNA A-labels (UTS #46 via
  * `domainToASCII`). Policy loads reject what this refuses; requests with such a name are denied.
  *
  * Wildcards follow Cilium's split (cilium/cilium#43420): `*.` is exactly one extra label, `**.` one
- * or more, and neither ever matches the apex. `*.` means one label because seed 001 says so, even
- * though the Gateway API spec reads it as any depth; `**.` is how to say that explicitly.
+ * or more, and neither ever matches the apex. `*.` means one label because the gateway model (CLRK)
+ * says so, even though the Gateway API spec reads it as any depth; `**.` is how to say that
+ * explicitly.
  */
 import { domainToASCII, domainToUnicode } from 'node:url';
 

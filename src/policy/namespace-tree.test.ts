@@ -8,7 +8,7 @@ import {
   narrowingViolations,
 } from './namespace-tree';
 
-/** Seed 003 "Per-environment narrowing" and "Creating a namespace". */
+/** The namespace model's examples: per-environment narrowing and creating a namespace. */
 const PROD = ns('prod', ['api.stripe.com', 'api.github.com', 'api.bank.eu']);
 const PAYMENTS = ns('prod/payments', ['api.stripe.com', 'api.bank.eu']);
 const EU_WEST = ns('prod/payments/eu-west', ['api.bank.eu']);
@@ -52,7 +52,7 @@ describe('wildcard coverage (children may only narrow)', () => {
   });
 });
 
-describe('checkNarrowing (seed 003)', () => {
+describe('checkNarrowing (children may only narrow)', () => {
   it('accepts prod/payments/eu-west narrowing to [api.bank.eu]', () => {
     expect(checkNarrowing([PROD, PAYMENTS], EU_WEST)).toBeUndefined();
   });
@@ -98,7 +98,7 @@ describe('checkNarrowing (seed 003)', () => {
   });
 });
 
-describe('cascadeViolations (seed 003 "Updating a parent that would break a child")', () => {
+describe('cascadeViolations (updating a parent that would break a child)', () => {
   it('reports eu-west when prod/payments drops api.bank.eu', () => {
     const update = ns('prod/payments', ['api.stripe.com']);
     expect(cascadeViolations([PROD, PAYMENTS, EU_WEST], update)).toEqual([

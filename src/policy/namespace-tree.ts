@@ -1,6 +1,6 @@
 /**
- * The EgressNamespace hierarchy as pure functions over paths (seed 003): who is whose ancestor, and
- * the invariant "children may only narrow".
+ * The EgressNamespace hierarchy as pure functions over paths: who is whose ancestor, and the
+ * invariant "children may only narrow".
  *
  * Validation (on load), the compiled layer and the admin API (on create and update) all use these,
  * so a tree the API refuses is exactly a tree the loader refuses.
@@ -17,7 +17,7 @@ import type { HostPattern } from './values';
 /** Deepest path accepted: far more than any org chart, small enough that a walk stays trivial. */
 export const MAX_NAMESPACE_DEPTH = 16;
 
-/** The seed's `child_widens_parent` answer, as the admin API returns it. */
+/** The namespace API's `child_widens_parent` answer, as the admin API returns it. */
 export interface ChildWidensParent {
   readonly kind: 'child_widens_parent';
   readonly namespace: string;
@@ -26,7 +26,7 @@ export interface ChildWidensParent {
   readonly message: string;
 }
 
-/** One entry of the seed's `cascade_warnings`. */
+/** One entry of the namespace API's `cascade_warnings`. */
 export interface CascadeViolation {
   readonly child: string;
   readonly uncovered_domains: string[];
@@ -88,7 +88,7 @@ export function narrowingViolations(
   return violations;
 }
 
-/** The first violation, in the order the candidate lists its domains (seed 003 "Trying to widen"). */
+/** The first violation (a child trying to widen), in the order the candidate lists its domains. */
 export function checkNarrowing(
   namespaces: readonly EgressNamespace[],
   candidate: EgressNamespace,
@@ -97,9 +97,9 @@ export function checkNarrowing(
 }
 
 /**
- * Descendants whose own `allowedDomains` the candidate's list would no longer cover (seed 003
- * "Updating a parent that would break a child"), by path. A candidate without `allowedDomains`
- * restricts nothing, so it breaks no one.
+ * Descendants whose own `allowedDomains` the candidate's list would no longer cover (a parent
+ * update that would break a child), by path. A candidate without `allowedDomains` restricts
+ * nothing, so it breaks no one.
  */
 export function cascadeViolations(
   namespaces: readonly EgressNamespace[],

@@ -1,7 +1,7 @@
 /**
- * `EgressAgent` (PRODUCT.md §1 "identity"): who an agent is (EgressNamespace path, labels, the
- * firewall policy attached to its key, seeds 002/003/004) and the evidence that recognises it: the
- * name Envoy sends, mTLS principals, key digests and source CIDRs.
+ * `EgressAgent` (src/identity/resolve-agent.ts): who an agent is (EgressNamespace path, labels, the
+ * firewall policy attached to its key) and the evidence that recognises it: the name Envoy sends,
+ * mTLS principals, key digests and source CIDRs.
  *
  * Keys are only ever written as SHA-256 digests. Policy files end up in Git, ConfigMaps and
  * `kubectl get -o yaml` output, so a key written in clear is a leaked key; a field that looks like
@@ -10,6 +10,8 @@
 import { validateSelector } from './validate-selector';
 import { parseCidr } from './cidr';
 import type { DocPath } from './documents';
+import { AGENT_SPEC, KEY_ENTRY, RAW_SECRET_FIELDS, RECOGNISE } from './kinds/agent';
+import { shapeOf } from './kinds/object-shape';
 import type { EgressAgent, ResourceMeta } from './types';
 import { NATIVE_API_VERSION } from './types';
 import type { Cidr } from './values';
@@ -32,8 +34,13 @@ import { parsePath } from './validate-context';
 import type { KindValidator, ResourceWorld } from './validate-kind';
 import { extend } from './extend';
 
-/** Field names under which people paste the secret itself. */
-const RAW_SECRET_FIELDS = ['key', 'token', 'secret', 'apiKey', 'password'];
+const SPEC_SHAPE = shapeOf(AGENT_SPEC);
+const RECOGNISE_SHAPE = shapeOf(RECOGNISE);
+/**
+ * `sha256` is required, but checked below rather than by readObject: after a key written in clear,
+ * "sha256 is required" would only repeat the fix.
+ */
+const KEY_SHAPE = { known: shapeOf(KEY_ENTRY).known };
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 const HEX = /^[0-9a-f]*$/i;
 /** Printable ASCII without spaces: what a gRPC metadata value or context extension can carry. */
@@ -53,9 +60,7 @@ export const agentKind: KindValidator<EgressAgent> = {
 
 function validateAgent(ctx: ValidationContext, spec: unknown, meta: ResourceMeta): EgressAgent | undefined {
   const path: DocPath = ['spec'];
-  const fields = readObject(ctx, spec, path, {
-    known: ['namespace', 'labels', 'firewallPolicy', 'recognise', ...RAW_SECRET_FIELDS],
-  });
+  const fields = readObject(ctx, spec, path, SPEC_SHAPE);
   if (fields === undefined) return undefined;
   const errors = ctx.errorCount;
   rejectRawSecrets(ctx, fields, path);
@@ -86,9 +91,7 @@ function readRecognise(
 ): Recognise | undefined {
   const empty: Recognise = { contextName: meta.name, principals: [], keySha256: [], sourceCIDRs: [] };
   if (raw === undefined || raw === null) return empty;
-  const fields = readObject(ctx, raw, path, {
-    known: ['contextName', 'principals', 'keys', 'sourceCIDRs', ...RAW_SECRET_FIELDS],
-  });
+  const fields = readObject(ctx, raw, path, RECOGNISE_SHAPE);
   if (fields === undefined) return undefined;
   rejectRawSecrets(ctx, fields, path);
 
@@ -124,7 +127,7 @@ function rejectRawSecrets(ctx: ValidationContext, fields: Fields, path: DocPath)
   }
 }
 
-/** `prod/payments/eu-west` (seed 003): DNS labels joined by `/`; `` is the root. */
+/** `prod/payments/eu-west`: DNS labels joined by `/`; `` is the root. */
 function readNamespacePath(ctx: ValidationContext, fields: Fields, path: DocPath): string {
   const text = readString(ctx, fields, 'namespace', path) ?? '';
   if (text === '' || text.split('/').every(isDnsLabel)) return text;
@@ -198,7 +201,7 @@ function readKey(ctx: ValidationContext, entry: unknown, path: DocPath): string[
     ctx.error(path, 'POLICY_WRONG_TYPE', `a key entry must be a map {sha256}, found ${typeName(entry)}`);
     return [];
   }
-  const fields = readObject(ctx, entry, path, { known: ['sha256', ...RAW_SECRET_FIELDS] });
+  const fields = readObject(ctx, entry, path, KEY_SHAPE);
   if (fields === undefined) return [];
   const errors = ctx.errorCount;
   rejectRawSecrets(ctx, fields, path);

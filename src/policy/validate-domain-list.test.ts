@@ -22,7 +22,7 @@ const entries = (list: EgressDomainList['allow']) =>
   list.map((e) => [e.pattern.text, e.reason, e.requireAuth]);
 
 describe('EgressDomainList validation', () => {
-  it('reads the seed’s allow and block calls (require_auth spelling)', () => {
+  it('reads the namespace API’s allow and block calls (require_auth spelling)', () => {
     const v = validate(`  allow:
     - { domain: api.stripe.com, reason: payments, require_auth: true }
     - { domain: API.GitHub.com., reason: prod }

@@ -1,12 +1,14 @@
 /**
- * `EgressDomainList` (seed 003, "Layer 1 — Egress allow/block"): the fleet-wide allow and block
- * lists the seed edits through `/api/policy/egress/allow|block`, as a resource.
+ * `EgressDomainList` (the namespace model's "Layer 1 — Egress allow/block"): the fleet-wide allow
+ * and block lists the admin API edits through `/api/policy/egress/allow|block`, as a resource.
  *
  * Several lists may be loaded (one per team, one from threat intelligence…); they merge. The
- * `reason` is the seed's audit string, quoted in every decision an entry makes. `requireAuth`
- * (`require_auth` in the seed's JSON) limits an allow entry to authenticated agents.
+ * `reason` is the entry's audit string, quoted in every decision an entry makes. `requireAuth`
+ * (`require_auth` in the REST API's JSON) limits an allow entry to authenticated agents.
  */
 import type { DocPath } from './documents';
+import { ALLOW_ENTRY, BLOCK_ENTRY, DOMAIN_LIST_SPEC } from './kinds/domain-list';
+import { shapeOf } from './kinds/object-shape';
 import type { DomainEntry, EgressDomainList, ResourceMeta } from './types';
 import { NATIVE_API_VERSION } from './types';
 import type { HostPattern } from './values';
@@ -14,6 +16,10 @@ import { readBoolean, readList, readObject, readString } from './validate-common
 import type { ValidationContext } from './validate-context';
 import { aliasKey, readDomain, warnRepeats } from './validate-domains';
 import type { KindValidator } from './validate-kind';
+
+const SPEC_SHAPE = shapeOf(DOMAIN_LIST_SPEC);
+const ALLOW_SHAPE = shapeOf(ALLOW_ENTRY);
+const BLOCK_SHAPE = shapeOf(BLOCK_ENTRY);
 
 export const domainListKind: KindValidator<EgressDomainList> = {
   kind: 'EgressDomainList',
@@ -27,7 +33,7 @@ function validateDomainList(
   meta: ResourceMeta,
 ): EgressDomainList | undefined {
   const path: DocPath = ['spec'];
-  const fields = readObject(ctx, spec, path, { known: ['allow', 'block'] });
+  const fields = readObject(ctx, spec, path, SPEC_SHAPE);
   if (fields === undefined) return undefined;
   const allow = readEntries(ctx, readList(ctx, fields, 'allow', path) ?? [], [...path, 'allow'], true);
   const block = readEntries(ctx, readList(ctx, fields, 'block', path) ?? [], [...path, 'block'], false);
@@ -60,8 +66,7 @@ function readEntry(
     const pattern = readDomain(ctx, raw, path, allow);
     return pattern === undefined ? undefined : { pattern, reason: '', requireAuth: false };
   }
-  const known = allow ? ['domain', 'reason', 'requireAuth', 'require_auth'] : ['domain', 'reason'];
-  const fields = readObject(ctx, raw, path, { known, required: ['domain'] });
+  const fields = readObject(ctx, raw, path, allow ? ALLOW_SHAPE : BLOCK_SHAPE);
   if (fields === undefined) return undefined;
   const pattern =
     fields['domain'] === undefined || fields['domain'] === null

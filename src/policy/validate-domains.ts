@@ -1,7 +1,7 @@
 /**
- * Reading the domain lists of seed 003 (`EgressNamespace` allowed/blocked domains, `EgressDomainList`
- * entries): one host pattern per entry through `parseHostPattern`, repeats reported, and the seed's
- * snake_case field names accepted beside our camelCase ones.
+ * Reading the domain lists of the namespace model (`EgressNamespace` allowed/blocked domains,
+ * `EgressDomainList` entries): one host pattern per entry through `parseHostPattern`, repeats
+ * reported, and the REST API's snake_case field names accepted beside our camelCase ones.
  */
 import type { DocPath } from './documents';
 import { parseHostPattern } from './hostname';
@@ -13,7 +13,7 @@ import type { Fields } from './validate-common';
 import { checkAllowedHostPattern } from './validate-public-suffix';
 
 /**
- * Which of `camel` (ours) and `snake` (the seed's REST API spelling) the map uses; both at once is
+ * Which of `camel` (ours) and `snake` (the REST API's spelling) the map uses; both at once is
  * an error, since they would disagree sooner or later.
  */
 export function aliasKey(

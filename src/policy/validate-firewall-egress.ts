@@ -1,6 +1,6 @@
 /**
- * The egress lists of an `EgressFirewallPolicy` rule (seeds 002/004): `egress: {allow, deny}` in our
- * YAML, or the seed's `egress_json`, a JSON-encoded string of the same object, which the OrcaRouter
+ * The egress lists of an `EgressFirewallPolicy` rule: `egress: {allow, deny}` in our YAML, or
+ * OrcaRouter's `egress_json`, a JSON-encoded string of the same object, which the OrcaRouter
  * console stores and which must load unchanged.
  *
  * Each entry is read once here as a CIDR, an IP literal or a host name (case-insensitive, trailing
@@ -10,6 +10,8 @@ import { parseCidr } from './cidr';
 import type { DocPath } from './documents';
 import { parseHostPattern } from './hostname';
 import { parseIpLiteral } from './ip';
+import { EGRESS_LISTS } from './kinds/firewall';
+import { shapeOf } from './kinds/object-shape';
 import type { FirewallEntry } from './types';
 import type { Fields } from './validate-common';
 import { optionalFix, readList, readObject, typeName } from './validate-common';
@@ -21,13 +23,13 @@ export interface EgressLists {
   readonly deny: readonly FirewallEntry[];
 }
 
-const LIST_SHAPE = { known: ['allow', 'deny'] } as const;
+const LIST_SHAPE = shapeOf(EGRESS_LISTS);
 /** A text that is meant as an address rather than a name: IPv6, or only digits and dots. */
 const LOOKS_LIKE_IP = /^[0-9.]+$|:/;
 
 /**
  * The lists of one rule (`path` is the rule). Undefined when they could not be read; every problem
- * is reported. A rule with neither form, or with lists that hold no entry, is rejected: seed 002 §4
+ * is reported. A rule with neither form, or with lists that hold no entry, is rejected: OrcaRouter
  * validates on save that "the list must declare at least one allow or deny entry".
  */
 export function validateEgressLists(
@@ -131,7 +133,7 @@ function parseEntry(
   return undefined;
 }
 
-/** `egress_json` as the seed stores it: a string holding `{"deny": [...], "allow": [...]}`. */
+/** `egress_json` as OrcaRouter stores it: a string holding `{"deny": [...], "allow": [...]}`. */
 function decodeJson(ctx: ValidationContext, raw: unknown, path: DocPath): { value: unknown } | undefined {
   if (typeof raw !== 'string') {
     ctx.error(

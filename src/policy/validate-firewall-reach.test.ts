@@ -7,7 +7,7 @@ import { firewallPolicyKind } from './validate-firewall';
 const HEAD =
   'apiVersion: egress.portcullis.dev/v1alpha1\nkind: EgressFirewallPolicy\nmetadata: { name: p }\nspec:\n  rules:\n';
 
-/** `[label, verdict, egress]` per rule; egress is a YAML flow map or, quoted, the seed's JSON. */
+/** `[label, verdict, egress]` per rule; egress is a YAML flow map or, quoted, OrcaRouter's JSON. */
 function load(rules: readonly (readonly [string, string, string])[]) {
   const text =
     HEAD +
@@ -42,7 +42,7 @@ describe('firewall rules that never fire', () => {
       [['POLICY_RULE_SCOPE_EMPTY', 'warning', 'spec.rules[0].egress.deny']],
     ],
     [
-      "a deny rule with only an allow list, in the seed's egress_json",
+      "a deny rule with only an allow list, in OrcaRouter's egress_json",
       [['r', 'deny', `'{"allow":["api.openai.com"]}'`]],
       [['POLICY_RULE_SCOPE_EMPTY', 'warning', 'spec.rules[0].egress_json.deny']],
     ],

@@ -20,7 +20,7 @@ const policy = (spec: string) => load(`${HEAD}spec:\n${spec}`);
 const rule = (body: string) => policy(`  rules:\n    - label: r\n      verdict: deny\n${body}`);
 const codes = (issues: readonly Issue[]) => issues.map((i) => [i.code, i.path, i.severity]);
 
-/** The seed's rule (002 §2), character for character; YAML reads the JSON object as it stands. */
+/** OrcaRouter's SSRF rule (test/fixtures/seeds/002), character for character; YAML reads it as it stands. */
 const SEED_RULE = `{
   "label": "deny SSRF destinations",
   "stage": "egress",
@@ -29,7 +29,7 @@ const SEED_RULE = `{
 }`;
 
 describe('EgressFirewallPolicy validation', () => {
-  it("loads the seed's JSON rule unchanged inside a policy", () => {
+  it("loads OrcaRouter's JSON rule unchanged inside a policy", () => {
     const indented = SEED_RULE.split('\n').join('\n      ');
     const { policies, issues } = policy(`  default_verdict: deny\n  rules:\n    - ${indented}\n`);
     expect(issues).toEqual([]);

@@ -1,13 +1,15 @@
 /**
- * `EgressFirewallPolicy` (seeds 002/004): the OrcaRouter firewall's egress surface as a resource.
- * An ordered rule list (first in-scope rule wins), a default verdict, shadow mode, and attachment
- * to agent keys or as the workspace default.
+ * `EgressFirewallPolicy` (the firewall model): the OrcaRouter firewall's egress surface as a
+ * resource. An ordered rule list (first in-scope rule wins), a default verdict, shadow mode, and
+ * attachment to agent keys or as the workspace default.
  *
- * The seed's own spellings load unchanged beside ours: a rule may carry `egress_json` (the console's
- * JSON-encoded lists) instead of `egress`, and the policy `default_verdict` and `shadow_mode`
- * instead of `defaultVerdict` and `shadow`.
+ * OrcaRouter's own spellings load unchanged beside ours: a rule may carry `egress_json` (the
+ * console's JSON-encoded lists) instead of `egress`, and the policy `default_verdict` and
+ * `shadow_mode` instead of `defaultVerdict` and `shadow`.
  */
 import type { DocPath } from './documents';
+import { FIREWALL_RULE, FIREWALL_SPEC } from './kinds/firewall';
+import { shapeOf } from './kinds/object-shape';
 import type { EgressFirewallPolicy, FirewallRule, ResourceMeta } from './types';
 import { NATIVE_API_VERSION } from './types';
 import type { Fields } from './validate-common';
@@ -26,10 +28,12 @@ import { warnRulesThatNeverFire, type PlacedRule } from './validate-firewall-rea
 import type { KindValidator, ResourceWorld } from './validate-kind';
 import { refText } from './validate-refs';
 
-const VERDICTS = ['allow', 'deny', 'audit'] as const;
-type Verdict = (typeof VERDICTS)[number];
+const VERDICT = FIREWALL_SPEC.properties.defaultVerdict;
+type Verdict = FirewallRule['verdict'];
+const SPEC_SHAPE = shapeOf(FIREWALL_SPEC);
+const RULE_SHAPE = shapeOf(FIREWALL_RULE);
 
-/** OrcaRouter's default_verdict default: let through and log (research/peer-systems.md §1.10). */
+/** OrcaRouter's default_verdict default: let through and log. */
 const DEFAULT_VERDICT: Verdict = 'audit';
 
 /** The other surfaces of the OrcaRouter firewall; Portcullis only ever sees egress. */
@@ -48,21 +52,11 @@ function validateFirewallPolicy(
   meta: ResourceMeta,
 ): EgressFirewallPolicy | undefined {
   const path: DocPath = ['spec'];
-  const fields = readObject(ctx, spec, path, {
-    known: [
-      'rules',
-      'defaultVerdict',
-      'default_verdict',
-      'shadow',
-      'shadow_mode',
-      'workspaceDefault',
-      'enabled',
-    ],
-  });
+  const fields = readObject(ctx, spec, path, SPEC_SHAPE);
   if (fields === undefined) return undefined;
 
   const defaultVerdict = aliased(ctx, fields, path, 'defaultVerdict', 'default_verdict', (key) =>
-    readEnum(ctx, fields, key, path, VERDICTS),
+    readEnum(ctx, fields, key, path, VERDICT),
   );
   const shadow = aliased(ctx, fields, path, 'shadow', 'shadow_mode', (key) =>
     readBoolean(ctx, fields, key, path),
@@ -91,13 +85,13 @@ function validateFirewallPolicy(
   };
 }
 
-/** Which field holds a valid rule's lists: the seed's `egress_json` or our `egress`. */
+/** Which field holds a valid rule's lists: OrcaRouter's `egress_json` or our `egress`. */
 function listKeyOf(raw: unknown): PlacedRule['listKey'] {
   const json = isFields(raw) ? raw['egress_json'] : undefined;
   return json === undefined || json === null ? 'egress' : 'egress_json';
 }
 
-/** Our field or the seed's spelling of it, never both. */
+/** Our field or OrcaRouter's spelling of it, never both. */
 function aliased<T>(
   ctx: ValidationContext,
   fields: Fields,
@@ -126,17 +120,14 @@ function validateRule(
   labels: Map<string, number>,
   index: number,
 ): FirewallRule | undefined {
-  const fields = readObject(ctx, raw, path, {
-    known: ['label', 'stage', 'verdict', 'egress', 'egress_json'],
-    required: ['label', 'verdict'],
-  });
+  const fields = readObject(ctx, raw, path, RULE_SHAPE);
   if (fields === undefined) return undefined;
   const errors = ctx.errorCount;
 
   const label = readLabel(ctx, fields, path, labels, index);
   const stage = readString(ctx, fields, 'stage', path) ?? 'egress';
   if (stage !== 'egress' && stage !== '') warnStage(ctx, [...path, 'stage'], stage);
-  const verdict = readEnum(ctx, fields, 'verdict', path, VERDICTS);
+  const verdict = readEnum(ctx, fields, 'verdict', path, FIREWALL_RULE.properties.verdict);
   const lists = validateEgressLists(ctx, fields, path);
 
   if (label === undefined || verdict === undefined || lists === undefined || ctx.errorCount > errors) {
@@ -192,10 +183,10 @@ function warnStage(ctx: ValidationContext, path: DocPath, stage: string): void {
 }
 
 /**
- * At most one enabled workspace default (seed 002 §6 resolves "else the workspace default", so two
- * would make the answer depend on load order); the second is the error. A policy name used in two
- * namespaces makes a bare key attachment ambiguous: a warning, since `namespace/name` still works.
- * Earlier policies are the ones before this one in document order.
+ * At most one enabled workspace default (a key with no policy falls to "the workspace default", so
+ * two would make the answer depend on load order); the second is the error. A policy name used in
+ * two namespaces makes a bare key attachment ambiguous: a warning, since `namespace/name` still
+ * works. Earlier policies are the ones before this one in document order.
  */
 function checkAcrossPolicies(
   policy: EgressFirewallPolicy,

@@ -18,7 +18,7 @@ export interface ResourceWorld {
 
 export interface KindValidator<R extends Resource = Resource> {
   readonly kind: R['kind'];
-  /** `apiVersion`s under which this kind is accepted; the seed groups are aliases of ours. */
+  /** `apiVersion`s under which this kind is accepted; the CLRK and mirrord groups are aliases of ours. */
   readonly apiVersions: readonly string[];
   /** Checks `spec` and builds the resource; undefined when it could not be built at all. */
   validate(ctx: ValidationContext, spec: unknown, meta: ResourceMeta): R | undefined;

@@ -20,7 +20,7 @@ const warningsOf = (issues: ReturnType<typeof load>['issues']) =>
   issues.filter((i) => i.severity === 'warning').map((i) => [i.code, i.path]);
 
 describe('MirrordPolicy validation', () => {
-  it("loads seed 000's example unchanged, warning only that `block` is ignored", () => {
+  it("loads mirrord's example (test/fixtures/seeds/000) unchanged, warning only that `block` is ignored", () => {
     const { resources, issues } = loadMirrord(readFileSync(SEED, 'utf8'), SEED);
     expect(errorsOf(issues)).toEqual([]);
     expect(warningsOf(issues)).toEqual([['POLICY_IGNORED_FIELD', 'spec.block']]);

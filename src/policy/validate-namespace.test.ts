@@ -22,7 +22,7 @@ const only = (v: Validated): EgressNamespace => {
 };
 
 describe('EgressNamespace validation', () => {
-  it('reads the seed’s prod/payments (snake_case) into the model', () => {
+  it('reads the namespace API’s prod/payments (snake_case) into the model', () => {
     const v = validate(
       docs([
         'prod-payments',
@@ -118,7 +118,7 @@ describe('EgressNamespace tree checks', () => {
     string,
   ];
 
-  it('accepts prod/payments/eu-west narrowing to [api.bank.eu] (seed 003)', () => {
+  it('accepts prod/payments/eu-west narrowing to [api.bank.eu]', () => {
     const v = validate(
       docs(PROD, PAYMENTS, ['eu-west', '{ path: prod/payments/eu-west, allowedDomains: [api.bank.eu] }']),
     );

@@ -1,13 +1,15 @@
 /**
- * `EgressNamespace` (seed 003): one node of the hierarchy `prod`, `prod/payments`,
- * `prod/payments/eu-west`, with the domains its workloads (and its descendants') may reach.
+ * `EgressNamespace`: one node of the hierarchy `prod`, `prod/payments`, `prod/payments/eu-west`,
+ * with the domains its workloads (and its descendants') may reach.
  *
  * `allowedDomains` absent means "this level does not restrict" (the walk goes on to the ancestors);
- * `[]` means quarantine, which the seed calls "the fastest way to cut a namespace off the
- * internet". The two are easy to confuse in YAML, so quarantine is reported as a warning. The
+ * `[]` means quarantine, which the namespace model calls "the fastest way to cut a namespace off
+ * the internet". The two are easy to confuse in YAML, so quarantine is reported as a warning. The
  * invariant "children may only narrow" is checked across documents (`namespace-tree.ts`).
  */
 import type { DocPath } from './documents';
+import { NAMESPACE_SPEC } from './kinds/namespace';
+import { shapeOf } from './kinds/object-shape';
 import { MAX_NAMESPACE_DEPTH, namespacesByPath, narrowingViolations } from './namespace-tree';
 import type { EgressNamespace, ResourceMeta } from './types';
 import { NATIVE_API_VERSION } from './types';
@@ -28,6 +30,7 @@ import type { KindValidator, ResourceWorld } from './validate-kind';
 import { extend } from './extend';
 
 const KIND = 'EgressNamespace';
+const SPEC_SHAPE = shapeOf(NAMESPACE_SPEC);
 
 export const namespaceKind: KindValidator<EgressNamespace> = {
   kind: KIND,
@@ -42,9 +45,7 @@ function validateNamespace(
   meta: ResourceMeta,
 ): EgressNamespace | undefined {
   const path: DocPath = ['spec'];
-  const fields = readObject(ctx, spec, path, {
-    known: ['path', 'description', 'allowedDomains', 'allowed_domains', 'blockedDomains', 'blocked_domains'],
-  });
+  const fields = readObject(ctx, spec, path, SPEC_SHAPE);
   if (fields === undefined) return undefined;
   const nsPath = readNamespacePath(ctx, fields, meta);
   const description = readString(ctx, fields, 'description', path) ?? '';
@@ -177,10 +178,10 @@ function checkTree(ns: EgressNamespace, world: ResourceWorld, ctx: ValidationCon
 }
 
 /**
- * Seed 003 `?force=true`: "applies the change and returns the warnings; the descendants are now
- * broken until you fix them". The admin API marks each broken descendant with this annotation (the
- * domains left uncovered) so that the tree still loads; the request-time walk, which requires every
- * ancestor's list, then denies what the narrowed ancestor no longer allows.
+ * The namespace API's `?force=true`: "applies the change and returns the warnings; the descendants
+ * are now broken until you fix them". The admin API marks each broken descendant with this
+ * annotation (the domains left uncovered) so that the tree still loads; the request-time walk,
+ * which requires every ancestor's list, then denies what the narrowed ancestor no longer allows.
  */
 export const CASCADE_FORCED_ANNOTATION = 'egress.portcullis.dev/cascade-forced';
 

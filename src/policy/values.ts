@@ -36,7 +36,7 @@ export interface Cidr {
  * A host-name pattern from policy.
  *
  * - `exact`: `api.example.com`
- * - `single`: `*.example.com`, exactly one extra label (Gateway API Hostname as seed 001 reads it)
+ * - `single`: `*.example.com`, exactly one extra label (Gateway API Hostname as CLRK reads it)
  * - `multi`: `**.example.com`, one or more extra labels; never the apex
  *
  * `suffix` is the normalised name after the wildcard (or the whole name for `exact`).
