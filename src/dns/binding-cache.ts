@@ -1,5 +1,5 @@
 /**
- * Per-agent IP → name bindings learned from DNS answers (PRODUCT.md §3 "DNS").
+ * Per-agent IP → name bindings learned from DNS answers (docs/dns.md).
  *
  * Keyed by (agent, IP), never by IP alone: Cilium shares its name→IP data node-wide, so one agent's
  * allowed name opens every other name on the same CDN address for everyone (cilium/cilium#31803).

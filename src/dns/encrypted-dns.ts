@@ -1,8 +1,8 @@
 /**
- * Names of well-known DNS-over-HTTPS and DNS-over-TLS resolvers. An agent that resolves one of these
- * is probably about to resolve everything else over an encrypted channel we cannot see, so bindings
- * stop being evidence for it (peer-systems §0 item 6; rappdw/sandy#154). The list flags queries; it
- * cannot catch a resolver reached by IP literal or by an unlisted name, which docs/dns.md says.
+ * Names of well-known DNS-over-HTTPS and DNS-over-TLS resolvers. An agent that resolves one of
+ * these is probably about to resolve everything else over an encrypted channel we cannot see, so
+ * bindings stop being evidence for it (rappdw/sandy#154). The list flags queries; it cannot catch a
+ * resolver reached by IP literal or by an unlisted name, which docs/dns.md says.
  */
 
 /** Exact names. */

@@ -1,7 +1,7 @@
 /**
- * The DNS layer's policy hooks. The resolver only asks; what the answers are is the engine's business
- * (STYLE.md: adapters translate and nothing more), so the engine side implements this interface and
- * the server receives it by injection.
+ * The DNS layer's policy hooks. The resolver only asks; what the answers are is the engine's
+ * business (adapters translate and nothing more: docs/architecture.md), so the engine side
+ * implements this interface and the server receives it by injection.
  */
 import type { IpAddress } from '../policy/values';
 

@@ -1,6 +1,6 @@
 /**
- * Portcullis's DNS resolver (PRODUCT.md §3 "DNS"): a forwarding server whose answers become per-agent
- * IP → name bindings, the only name evidence raw TCP has.
+ * Portcullis's DNS resolver (docs/dns.md): a forwarding server whose answers become per-agent IP →
+ * name bindings, the only name evidence raw TCP has.
  *
  *   agent ──UDP/TCP──▶ listeners.ts ─────────────▶ query-handler.ts
  *                      (RFC 7766 limits,            │ parseQuery: drop unreadable, FORMERR malformed

@@ -1,6 +1,5 @@
 /**
- * Who is calling (PRODUCT.md §1 "identity"). Evidence is taken in this order, the first that
- * names an agent deciding:
+ * Who is calling. Evidence is taken in this order, the first that names an agent deciding:
  *
  * 1. the context agent name (`x-portcullis-agent` gRPC metadata or the `agent` context extension).
  *    Envoy's configuration sets it per listener or sidecar; the client cannot, so it is taken as

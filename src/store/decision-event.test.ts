@@ -86,7 +86,7 @@ describe('decisionEvent()', () => {
       'audit',
       'trial',
     ],
-  ] as const)('records %s with the seed names and fields', (_name, req, agent, type, verdict, policy) => {
+  ] as const)('records %s with the API names and fields', (_name, req, agent, type, verdict, policy) => {
     const e = event(req, agent);
     expect(e).toMatchObject({ type, verdict, agent: agent.name, timeMs: 1_000 });
     expect(e.data).toMatchObject({

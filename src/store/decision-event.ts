@@ -1,7 +1,7 @@
 /**
- * A decision as an events-log record: seed 003's event names (`proxy_domain_denied` for a deny)
- * with seed 002's fields (`verdict`, `surface: egress`, `egress_host`, `egress_url`, `policy_name`,
- * `rule_label`, `reason`, agent, `request_id`).
+ * A decision as an events-log record: the namespace model's event names (`proxy_domain_denied` for
+ * a deny) with the firewall model's fields (`verdict`, `surface: egress`, `egress_host`,
+ * `egress_url`, `policy_name`, `rule_label`, `reason`, agent, `request_id`).
  *
  * `verdict` is `audit` when the request went through but was recorded as something to look at: a
  * shadow-mode deny, or a firewall rule whose verdict is audit.

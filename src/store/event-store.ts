@@ -1,7 +1,7 @@
 /**
- * The events log (seed 003 "What gets recorded", seed 002 events feed): one row per decision and
- * per policy change. The columns filtered on are kept beside the record; the record itself is the
- * JSON object the API returns.
+ * The events log (the namespace model's recorded events, the firewall model's events feed): one row
+ * per decision and per policy change. The columns filtered on are kept beside the record; the
+ * record itself is the JSON object the API returns.
  */
 import type Database from 'better-sqlite3';
 

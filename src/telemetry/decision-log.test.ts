@@ -75,7 +75,7 @@ describe('the field catalogue', () => {
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 describe('decisionAttributes', () => {
-  it('gives a denial every attribute of seed 001 and the issue, with semantic-convention names', () => {
+  it('gives a denial every egress.dial.denied attribute and the issue, with semantic-convention names', () => {
     expect(decisionAttributes(message())).toEqual({
       'egress.decision_id': '6f1c1f0e-2f7b-4d64-9a55-5d1b2c3d4e5f',
       'egress.verdict': 'deny',

@@ -3,7 +3,7 @@
  * OpenTelemetry records carry, named once here so dashboards and queries can rely on them. Log keys
  * match the Envoy dynamic metadata keys (`decision_id`, `reason_code`, …); attributes follow the
  * OpenTelemetry semantic conventions where one exists (`server.*`, `client.*`,
- * `network.transport`) and the `egress.*` namespace otherwise, as seed 001's `egress.dial.denied`
+ * `network.transport`) and the `egress.*` namespace otherwise, as CLRK's `egress.dial.denied`
  * records do.
  *
  * Fields are picked one by one from the decision, the request's addresses and the call: nothing
@@ -40,7 +40,7 @@ export const RECORD_NAMES = {
 } as const;
 export type RecordKind = keyof typeof RECORD_NAMES;
 
-/** Audited: a shadow resource would have denied (seed 002), or a firewall `audit` rule matched. */
+/** Audited: a shadow resource would have denied, or a firewall `audit` rule matched. */
 export function recordKind(d: Decision): RecordKind {
   if (d.verdict === 'deny') return 'denied';
   if (!d.enforced || d.reasonCode === 'firewall_audit') return 'audited';

@@ -1,9 +1,9 @@
 /**
  * OpenTelemetry records for decisions, written against the API only (the SDK is wired in otel.ts).
- * Every denial becomes an `egress.dial.denied` span and log record, never sampled (seed 001: query
- * denials directly instead of looking for missing allow records); allowed and audited decisions
- * become `egress.dial.allowed` / `egress.dial.audited` at configurable ratios, so traffic can be
- * authored from real records (seed 002).
+ * Every denial becomes an `egress.dial.denied` span and log record, never sampled (denials are
+ * queried directly, not inferred from missing allow records); allowed and audited decisions become
+ * `egress.dial.allowed` / `egress.dial.audited` at configurable ratios, so policy can be authored
+ * from real records.
  *
  * The decision path only pushes onto a bounded queue; spans and log records are built on the next
  * turn of the event loop. A full queue drops (counted), it never slows a decision down.

@@ -1,8 +1,8 @@
 /**
  * The metric catalogue: every metric Portcullis exports, in one place, each with one line of help.
  * Label values come from closed sets (LABEL_VALUES); anything outside a set is exported as `other`,
- * so no host name, IP or client-chosen string ever becomes a series (peer-systems.md §0 item 9,
- * STYLE.md habit 9).
+ * so no host name, IP or client-chosen string ever becomes a series: a client must not be able to
+ * grow the metrics without bound.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { status as GrpcStatus } from '@grpc/grpc-js';
