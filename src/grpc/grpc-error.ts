@@ -8,7 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { grpcStatusOf } from '../errors/error-codes';
 import { PortcullisError } from '../errors/portcullis-error';
 
-export function toGrpcError(err: unknown): grpc.ServerStatusResponse {
+export function toGrpcError(err: unknown): Partial<grpc.StatusObject> {
   const failure =
     err instanceof PortcullisError ? err : new PortcullisError('internal_error', 'internal error');
   return { code: grpcStatusOf(failure.code), details: failure.message };
