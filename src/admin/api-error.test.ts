@@ -67,7 +67,7 @@ describe('toApiError()', () => {
     ]);
   });
 
-  it('puts the code and message first in the body, then the seed fields', () => {
+  it("puts the code and message first in the body, then the error's own fields", () => {
     expect(new ApiError('cascade_violations', 'm', { cascade_warnings: [] }).body()).toEqual({
       error: 'cascade_violations',
       message: 'm',

@@ -1,9 +1,9 @@
 /**
- * The admin API's one error type (STYLE.md habit 4): a stable `error` code, an HTTP status taken
- * from one table, a `message`, and whatever fields the seed shows for that error (seed 003's
- * `child_widens_parent` carries `namespace`, `domain`, `ancestor`; `cascade_violations` carries
- * `cascade_warnings`). Fastify's own failures (schema validation, body size, JSON syntax, media
- * type) are translated here too, so every answer that is not 2xx has the same shape.
+ * The admin API's one error type: a stable `error` code, an HTTP status taken from one table, a
+ * `message`, and whatever fields the namespace API shows for that error (its `child_widens_parent`
+ * carries `namespace`, `domain`, `ancestor`; `cascade_violations` carries `cascade_warnings`).
+ * Fastify's own failures (schema validation, body size, JSON syntax, media type) are translated
+ * here too, so every answer that is not 2xx has the same shape.
  */
 export const API_ERRORS = {
   invalid_json: 400,

@@ -1,5 +1,5 @@
 /**
- * Seed 003 "Layer 1 — Egress allow/block": `POST /api/policy/egress/allow|block`,
+ * The namespace model's "Layer 1 — Egress allow/block": `POST /api/policy/egress/allow|block`,
  * `DELETE /api/policy/egress/allow|block?domain=…`, `GET /api/policy/egress`.
  *
  * The lists the API edits are one stored `EgressDomainList` named `admin-global-egress`; the tables

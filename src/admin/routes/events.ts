@@ -1,6 +1,7 @@
 /**
  * `GET /api/events`: the events log, newest first, filtered by time range, verdict, type, agent,
- * host and decision id (the `x-portcullis-decision-id` of a 403), paged by cursor (the last id of the previous page). Developer+ (seed 002).
+ * host and decision id (the `x-portcullis-decision-id` of a 403), paged by cursor (the last id of
+ * the previous page). Developer+ (src/admin/auth.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { normalizeHostname } from '../../policy/hostname';

@@ -1,6 +1,6 @@
 /**
- * Seed 002 §6 "A policy does nothing until a key resolves to it": attach a policy to an agent key
- * (`firewall_policy_id` on the key) or make it the workspace default.
+ * "A policy does nothing until a key resolves to it" (the firewall model): attach a policy to an
+ * agent key (`firewall_policy_id` on the key) or make it the workspace default.
  *
  * An attachment is stored as an `EgressAgent` recognised by the key's SHA-256 (`recognise.keys`),
  * the same resource a policy file would hold, so identity resolution needs nothing new. Keys are

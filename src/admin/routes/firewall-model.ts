@@ -1,7 +1,8 @@
 /**
- * Firewall policies (seeds 002/004) as the admin API stores and shows them: the API's snake_case
- * fields (`default_verdict`, `shadow_mode`, `workspace_default`) over an `EgressFirewallPolicy`
- * document, whose rules are kept as written (`egress` lists or the seed's `egress_json`).
+ * Firewall policies (the firewall model) as the admin API stores and shows them: the API's
+ * snake_case fields (`default_verdict`, `shadow_mode`, `workspace_default`) over an
+ * `EgressFirewallPolicy` document, whose rules are kept as written (`egress` lists or OrcaRouter's
+ * `egress_json`).
  */
 import type { EgressFirewallPolicy, FirewallRule, Resource } from '../../policy/types';
 import { documentKey, type DocumentDraft } from '../../sources/admin-policy';

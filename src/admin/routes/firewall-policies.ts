@@ -1,11 +1,11 @@
 /**
- * Seeds 002/004 firewall policies under `/api/workspace/firewall/policies`: create, read, replace,
- * merge and delete the policy (ordered rules, `default_verdict`, `shadow_mode`, `enabled`,
+ * Firewall policies (the firewall model) under `/api/workspace/firewall/policies`: create, read,
+ * replace, merge and delete the policy (ordered rules, `default_verdict`, `shadow_mode`, `enabled`,
  * `workspace_default`); its rules one by one are in `firewall-rules.ts`.
  *
- * Rules are stored as written (`egress` lists or the seed's `egress_json` string) and validated on
- * save by the loader's own validator, so "the list must declare at least one allow or deny entry"
- * and every other rule problem answer `invalid_policy` with the issue's code and path.
+ * Rules are stored as written (`egress` lists or OrcaRouter's `egress_json` string) and validated
+ * on save by the loader's own validator, so "the list must declare at least one allow or deny
+ * entry" and every other rule problem answer `invalid_policy` with the issue's code and path.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EgressAgent } from '../../policy/types';

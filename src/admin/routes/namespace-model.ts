@@ -1,6 +1,7 @@
 /**
- * Namespaces as the admin API stores and shows them (seed 003): one stored `EgressNamespace` per
- * path, and the create-or-update step with the loader's own narrowing checks (`namespace-tree.ts`).
+ * Namespaces as the admin API stores and shows them (the namespace model): one stored
+ * `EgressNamespace` per path, and the create-or-update step with the loader's own narrowing checks
+ * (`namespace-tree.ts`).
  *
  * `?force=true` applies a change that breaks descendants and marks each of them
  * (`CASCADE_FORCED_ANNOTATION`), so that the snapshot loads and the walk denies them what the
@@ -28,7 +29,7 @@ const KIND = NAMESPACE_KIND;
 
 export interface NamespaceFields {
   readonly description: string;
-  /** null: this namespace does not restrict (the seed's lists are optional). */
+  /** null: this namespace does not restrict (the API's lists are optional). */
   readonly allowed_domains: readonly string[] | null;
   readonly blocked_domains: readonly string[];
 }
