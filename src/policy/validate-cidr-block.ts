@@ -4,6 +4,8 @@
  */
 import { cidrContains, parseCidr } from './cidr';
 import type { DocPath } from './documents';
+import { CIDR_BLOCK } from './kinds/common-nodes';
+import { shapeOf } from './kinds/object-shape';
 import { readList, readObject, readString, typeName } from './validate-common';
 import type { ValidationContext } from './validate-context';
 import type { Cidr, CidrBlock } from './values';
@@ -17,9 +19,11 @@ export function parseCidrAt(ctx: ValidationContext, text: string, path: DocPath)
   return undefined;
 }
 
+const BLOCK_SHAPE = shapeOf(CIDR_BLOCK);
+
 /** The map form; undefined (with every problem reported) when it is not a valid block. */
 export function readCidrBlock(ctx: ValidationContext, raw: unknown, path: DocPath): CidrBlock | undefined {
-  const fields = readObject(ctx, raw, path, { known: ['cidr', 'except'], required: ['cidr'] });
+  const fields = readObject(ctx, raw, path, BLOCK_SHAPE);
   if (fields === undefined) return undefined;
   const errors = ctx.errorCount;
   const text = readString(ctx, fields, 'cidr', path);

@@ -5,7 +5,9 @@
  * `null` counts as absent, as in Kubernetes: `tls:` with nothing after it is the same as no `tls`.
  */
 import type { DocPath } from './documents';
+import type { SchemaNode } from './kinds/schema-node';
 import { didYouMean } from './suggest';
+import { checkBounds } from './validate-bounds';
 import type { ValidationContext } from './validate-context';
 
 export type Fields = Readonly<Record<string, unknown>>;
@@ -16,6 +18,8 @@ export interface ObjectShape {
   /** Fields of the upstream API that are accepted but have no effect in Portcullis. */
   readonly ignored?: readonly string[];
   readonly required?: readonly string[];
+  /** Each field's description, whose size limits are checked (`shapeOf` in kinds/object-shape.ts). */
+  readonly fields?: Readonly<Record<string, SchemaNode>>;
 }
 
 export function isFields(value: unknown): value is Fields {
@@ -65,6 +69,13 @@ export function readObject(
       ctx.error([...path, key], 'POLICY_MISSING_FIELD', `\`${key}\` is required`);
     }
   }
+  const fields = shape.fields;
+  if (fields !== undefined) {
+    for (const [key, field] of Object.entries(value)) {
+      const node = fields[key];
+      if (node !== undefined) checkBounds(ctx, key, field, [...path, key], node);
+    }
+  }
   return value;
 }
 
@@ -106,6 +117,12 @@ export function readBoolean(
   return undefined;
 }
 
+/** An enum as a kind description gives it (kinds/schema-node.ts `enumString`). */
+export interface EnumField<T extends string> {
+  readonly enum: readonly T[];
+  readonly caseInsensitive?: boolean;
+}
+
 /**
  * One of `allowed`. With `caseInsensitive`, `tcp` reads as `TCP`; otherwise a case slip is an
  * error whose fix names the right spelling.
@@ -115,15 +132,17 @@ export function readEnum<T extends string>(
   fields: Fields,
   key: string,
   path: DocPath,
-  allowed: readonly T[],
+  field: readonly T[] | EnumField<T>,
   options: { caseInsensitive?: boolean } = {},
 ): T | undefined {
+  const allowed: readonly T[] = isEnumField(field) ? field.enum : field;
+  const caseInsensitive = isEnumField(field) ? field.caseInsensitive : options.caseInsensitive;
   const text = readString(ctx, fields, key, path);
   if (text === undefined) return undefined;
   const exact = allowed.find((candidate) => candidate === text);
   if (exact !== undefined) return exact;
   const folded = allowed.find((candidate) => candidate.toLowerCase() === text.toLowerCase());
-  if (folded !== undefined && options.caseInsensitive === true) return folded;
+  if (folded !== undefined && caseInsensitive === true) return folded;
   ctx.error(
     [...path, key],
     'POLICY_INVALID_VALUE',
@@ -131,6 +150,10 @@ export function readEnum<T extends string>(
     ...optionalFix(folded !== undefined ? `write \`${folded}\`` : didYouMean(text, allowed)),
   );
   return undefined;
+}
+
+function isEnumField<T extends string>(field: readonly T[] | EnumField<T>): field is EnumField<T> {
+  return !Array.isArray(field);
 }
 
 /**

@@ -9,6 +9,8 @@
 import type { DocPath } from './documents';
 import type { DenyResponse, EgressDenyPolicy, ResourceMeta } from './types';
 import { didYouMean } from './suggest';
+import { DENY_POLICY_SPEC, DENY_RESPONSE, TARGET_REF } from './kinds/deny-policy';
+import { shapeOf } from './kinds/object-shape';
 import { readObject, readString, readStringMap, typeName } from './validate-common';
 import type { ValidationContext } from './validate-context';
 import type { KindValidator, ResourceWorld } from './validate-kind';
@@ -31,6 +33,9 @@ const RESERVED = new Set([
   'content-length',
 ]);
 
+const SPEC_SHAPE = shapeOf(DENY_POLICY_SPEC);
+const RESPONSE_SHAPE = shapeOf(DENY_RESPONSE);
+
 export const denyPolicyKind: KindValidator<EgressDenyPolicy> = {
   kind: 'EgressDenyPolicy',
   apiVersions: GATEWAY_API_VERSIONS,
@@ -44,20 +49,12 @@ function validateDenyPolicy(
   meta: ResourceMeta,
 ): EgressDenyPolicy | undefined {
   const path: DocPath = ['spec'];
-  const fields = readObject(ctx, spec, path, {
-    known: ['targetRef', 'denyResponse'],
-    required: ['targetRef'],
-  });
+  const fields = readObject(ctx, spec, path, SPEC_SHAPE);
   if (fields === undefined) return undefined;
   const targetRef =
     fields['targetRef'] === undefined || fields['targetRef'] === null
       ? undefined
-      : validateRef(ctx, fields['targetRef'], [...path, 'targetRef'], meta, {
-          kind: 'EgressL4Route',
-          kindOptional: false,
-          allowNamespace: false,
-          allowSectionName: false,
-        });
+      : validateRef(ctx, fields['targetRef'], [...path, 'targetRef'], meta, TARGET_REF);
   const denyResponse = validateDenyResponse(ctx, fields['denyResponse'], [...path, 'denyResponse'], meta);
   if (targetRef === undefined || denyResponse === undefined) return undefined;
   return { kind: 'EgressDenyPolicy', meta, targetRef, denyResponse };
@@ -73,7 +70,7 @@ function validateDenyResponse(
   if (raw === undefined || raw === null) {
     return { statusCode: DEFAULT_STATUS, message: defaultMessage, headers: {} };
   }
-  const fields = readObject(ctx, raw, path, { known: ['statusCode', 'message', 'body', 'headers'] });
+  const fields = readObject(ctx, raw, path, RESPONSE_SHAPE);
   if (fields === undefined) return undefined;
   const statusCode = readStatus(ctx, fields['statusCode'], [...path, 'statusCode']);
   const message = readString(ctx, fields, 'message', path);

@@ -9,13 +9,17 @@
  */
 import type { DocPath } from './documents';
 import type { EgressGateway, Listener, ListenerProtocol, ResourceMeta } from './types';
+import { GATEWAY_SPEC, LISTENER, LISTENER_TLS } from './kinds/gateway';
+import { shapeOf } from './kinds/object-shape';
 import { isDnsSubdomain, readBoolean, readEnum, readList, readObject, readString } from './validate-common';
 import type { ValidationContext } from './validate-context';
 import type { KindValidator } from './validate-kind';
 import { GATEWAY_API_VERSIONS } from './validate-refs';
 import { extend } from './extend';
 
-const PROTOCOLS: readonly ListenerProtocol[] = ['TCP', 'TLS', 'HTTP', 'HTTPS', 'UDP'];
+const SPEC_SHAPE = shapeOf(GATEWAY_SPEC);
+const LISTENER_SHAPE = shapeOf(LISTENER);
+const TLS_SHAPE = shapeOf(LISTENER_TLS);
 const TLS_PROTOCOLS: readonly ListenerProtocol[] = ['TLS', 'HTTPS'];
 
 export const gatewayKind: KindValidator<EgressGateway> = {
@@ -30,15 +34,13 @@ function validateGateway(
   meta: ResourceMeta,
 ): EgressGateway | undefined {
   const path: DocPath = ['spec'];
-  const fields = readObject(ctx, spec, path, {
-    known: ['defaultPolicy', 'mode', 'ssrfGuard', 'nameProof', 'listeners'],
-    ignored: ['otlp', 'upstreamTLS', 'dns', 'requestTimeout'],
-  });
+  const fields = readObject(ctx, spec, path, SPEC_SHAPE);
   if (fields === undefined) return undefined;
-  const defaultPolicy = readEnum(ctx, fields, 'defaultPolicy', path, ['deny-all', 'allow-all'] as const);
-  const mode = readEnum(ctx, fields, 'mode', path, ['enforce', 'shadow'] as const);
+  const given = GATEWAY_SPEC.properties;
+  const defaultPolicy = readEnum(ctx, fields, 'defaultPolicy', path, given.defaultPolicy);
+  const mode = readEnum(ctx, fields, 'mode', path, given.mode);
   const ssrfGuard = readBoolean(ctx, fields, 'ssrfGuard', path);
-  const nameProof = readEnum(ctx, fields, 'nameProof', path, ['resolve', 'binding', 'none'] as const);
+  const nameProof = readEnum(ctx, fields, 'nameProof', path, given.nameProof);
   const rawListeners = readList(ctx, fields, 'listeners', path);
 
   const listeners: Listener[] = [];
@@ -73,11 +75,7 @@ function validateGateway(
 }
 
 function validateListener(ctx: ValidationContext, raw: unknown, path: DocPath): Listener | undefined {
-  const fields = readObject(ctx, raw, path, {
-    known: ['name', 'protocol', 'port', 'tls'],
-    ignored: ['allowedRoutes'],
-    required: ['name', 'protocol'],
-  });
+  const fields = readObject(ctx, raw, path, LISTENER_SHAPE);
   if (fields === undefined) return undefined;
   const errors = ctx.errorCount;
   const name = readString(ctx, fields, 'name', path);
@@ -88,7 +86,7 @@ function validateListener(ctx: ValidationContext, raw: unknown, path: DocPath): 
       `listener name \`${name}\` must be lower-case letters, digits, \`-\` and \`.\``,
     );
   }
-  const protocol = readEnum(ctx, fields, 'protocol', path, PROTOCOLS);
+  const protocol = readEnum(ctx, fields, 'protocol', path, LISTENER.properties.protocol);
   const port = readListenerPort(ctx, fields['port'], [...path, 'port']);
   const tlsMode = validateTls(ctx, fields['tls'], [...path, 'tls'], protocol);
   if (name === undefined || protocol === undefined || ctx.errorCount > errors) return undefined;
@@ -118,7 +116,7 @@ function validateTls(
   protocol: ListenerProtocol | undefined,
 ): Listener['tlsMode'] {
   if (raw === undefined || raw === null) return undefined;
-  const fields = readObject(ctx, raw, path, { known: ['mode'], ignored: ['caCertRef'], required: ['mode'] });
+  const fields = readObject(ctx, raw, path, TLS_SHAPE);
   if (fields === undefined) return undefined;
   if (protocol !== undefined && !TLS_PROTOCOLS.includes(protocol)) {
     ctx.error(
@@ -128,5 +126,5 @@ function validateTls(
       'remove `tls`, or set `protocol: TLS`',
     );
   }
-  return readEnum(ctx, fields, 'mode', path, ['Passthrough', 'Terminate'] as const);
+  return readEnum(ctx, fields, 'mode', path, LISTENER_TLS.properties.mode);
 }

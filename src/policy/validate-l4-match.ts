@@ -7,6 +7,8 @@ import type { DocPath } from './documents';
 import { parseHostPattern } from './hostname';
 import type { L4Match } from './types';
 import type { CidrBlock, HostPattern } from './values';
+import { L4_MATCH } from './kinds/l4-route';
+import { shapeOf } from './kinds/object-shape';
 import { isFields, optionalFix, readEnum, readList, readObject, typeName } from './validate-common';
 import type { ValidationContext } from './validate-context';
 import { parseCidrAt, readCidrBlock } from './validate-cidr-block';
@@ -14,19 +16,17 @@ import { formatPath, parsePath } from './validate-context';
 import { validatePorts } from './validate-ports';
 import { extend } from './extend';
 
+const MATCH_SHAPE = shapeOf(L4_MATCH);
+
 export function validateMatch(ctx: ValidationContext, raw: unknown, path: DocPath): L4Match | undefined {
-  const fields = readObject(ctx, raw, path, {
-    known: ['destinationHostnames', 'destinationCIDRs', 'ports', 'protocol', 'sourceAgents'],
-  });
+  const fields = readObject(ctx, raw, path, MATCH_SHAPE);
   if (fields === undefined) return undefined;
   const errors = ctx.errorCount;
 
   const hostList = readList(ctx, fields, 'destinationHostnames', path) ?? [];
   const cidrList = readList(ctx, fields, 'destinationCIDRs', path) ?? [];
   const portList = readList(ctx, fields, 'ports', path) ?? [];
-  const protocol = readEnum(ctx, fields, 'protocol', path, ['TCP', 'UDP'] as const, {
-    caseInsensitive: true,
-  });
+  const protocol = readEnum(ctx, fields, 'protocol', path, L4_MATCH.properties.protocol);
 
   const destinationHostnames = hostList.flatMap((entry, index) =>
     hostPattern(ctx, entry, [...path, 'destinationHostnames', index]),

@@ -7,6 +7,8 @@
  */
 import type { DocPath } from './documents';
 import type { EgressGateway, EgressL4Route, L4Match, L4Rule, ResourceMeta } from './types';
+import { L4_ROUTE_SPEC, L4_RULE, PARENT_REF } from './kinds/l4-route';
+import { shapeOf } from './kinds/object-shape';
 import { readList, readObject } from './validate-common';
 import type { ValidationContext } from './validate-context';
 import type { KindValidator, ResourceWorld } from './validate-kind';
@@ -17,6 +19,9 @@ import type { ResolvedRef } from './validate-refs';
 import { GATEWAY_API_VERSIONS, refText, validateRef } from './validate-refs';
 import { didYouMean } from './suggest';
 import { extend } from './extend';
+
+const SPEC_SHAPE = shapeOf(L4_ROUTE_SPEC);
+const RULE_SHAPE = shapeOf(L4_RULE);
 
 export const l4RouteKind: KindValidator<EgressL4Route> = {
   kind: 'EgressL4Route',
@@ -31,10 +36,7 @@ export const l4RouteKind: KindValidator<EgressL4Route> = {
 
 function validateRoute(ctx: ValidationContext, spec: unknown, meta: ResourceMeta): EgressL4Route | undefined {
   const path: DocPath = ['spec'];
-  const fields = readObject(ctx, spec, path, {
-    known: ['parentRefs', 'rules'],
-    required: ['parentRefs', 'rules'],
-  });
+  const fields = readObject(ctx, spec, path, SPEC_SHAPE);
   if (fields === undefined) return undefined;
 
   const rawParents = nonEmptyList(
@@ -45,12 +47,7 @@ function validateRoute(ctx: ValidationContext, spec: unknown, meta: ResourceMeta
     'a route must name the gateway it attaches to',
   );
   const parentRefs = rawParents.flatMap((raw, index) => {
-    const ref = validateRef(ctx, raw, [...path, 'parentRefs', index], meta, {
-      kind: 'EgressGateway',
-      kindOptional: true,
-      allowNamespace: true,
-      allowSectionName: true,
-    });
+    const ref = validateRef(ctx, raw, [...path, 'parentRefs', index], meta, PARENT_REF);
     return ref === undefined ? [] : [ref];
   });
 
@@ -63,11 +60,7 @@ function validateRoute(ctx: ValidationContext, spec: unknown, meta: ResourceMeta
 }
 
 function validateRule(ctx: ValidationContext, raw: unknown, path: DocPath): L4Rule | undefined {
-  const fields = readObject(ctx, raw, path, {
-    known: ['matches'],
-    ignored: ['filters', 'backendRefs'],
-    required: ['matches'],
-  });
+  const fields = readObject(ctx, raw, path, RULE_SHAPE);
   if (fields === undefined) return undefined;
   const rawMatches = nonEmptyList(ctx, fields, 'matches', path, 'a rule needs at least one match');
   const matches: L4Match[] = rawMatches.flatMap((entry, index) => {

@@ -9,6 +9,8 @@
 import RE2 from 're2';
 
 import type { DocPath } from './documents';
+import { MIRRORD_PORT, MIRRORD_RULE } from './kinds/mirrord';
+import { shapeOf } from './kinds/object-shape';
 import type { MirrordRule } from './types';
 import type { CidrBlock, Protocol } from './values';
 import { isFields, optionalFix, readEnum, readList, readObject, typeName } from './validate-common';
@@ -19,6 +21,8 @@ import { extend } from './extend';
 export type RuleList = 'allow' | 'block';
 
 const present = (value: unknown): boolean => value !== undefined && value !== null;
+const RULE_SHAPE = shapeOf(MIRRORD_RULE);
+const PORT_SHAPE = shapeOf(MIRRORD_PORT);
 
 export function validateMirrordRule(
   ctx: ValidationContext,
@@ -27,7 +31,7 @@ export function validateMirrordRule(
   list: RuleList,
 ): MirrordRule | undefined {
   const errors = ctx.errorCount;
-  const fields = readObject(ctx, raw, path, { known: ['ipBlock', 'hostname', 'ports'] });
+  const fields = readObject(ctx, raw, path, RULE_SHAPE);
   if (fields === undefined) return undefined;
   const ipBlock = present(fields['ipBlock'])
     ? validateIpBlock(ctx, fields['ipBlock'], [...path, 'ipBlock'])
@@ -175,8 +179,6 @@ function exampleOf(source: string): string {
   return literal === '' ? 'example.com' : literal;
 }
 
-const PROTOCOLS = ['TCP', 'UDP'] as const;
-
 /** `{protocol, port}`; protocol defaults to TCP, as in Kubernetes NetworkPolicy (PRODUCT.md §2). */
 function validatePort(
   ctx: ValidationContext,
@@ -193,10 +195,10 @@ function validatePort(
     );
     return [];
   }
-  const fields = readObject(ctx, raw, path, { known: ['protocol', 'port'], required: ['port'] });
+  const fields = readObject(ctx, raw, path, PORT_SHAPE);
   if (fields === undefined) return [];
   const errors = ctx.errorCount;
-  const protocol = readEnum(ctx, fields, 'protocol', path, PROTOCOLS, { caseInsensitive: true });
+  const protocol = readEnum(ctx, fields, 'protocol', path, MIRRORD_PORT.properties.protocol);
   const value = fields['port'];
   if (typeof value === 'string' && /^\d+$/.test(value)) {
     ctx.error(

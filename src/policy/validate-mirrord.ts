@@ -9,6 +9,9 @@
  * "empty policies remain permissive") is refused rather than guessed at.
  */
 import type { DocPath } from './documents';
+import { MIRRORD_NETWORK, MIRRORD_OUTGOING, MIRRORD_SPEC } from './kinds/mirrord';
+import { shapeOf } from './kinds/object-shape';
+import type { ObjectNode } from './kinds/schema-node';
 import type { MirrordPolicy, MirrordRule, ResourceMeta } from './types';
 import { MIRRORD_GROUP, NATIVE_API_VERSION } from './types';
 import { isFields, optionalFix, readList, readObject, readString } from './validate-common';
@@ -37,17 +40,30 @@ export const mirrordClusterPolicyKind: KindValidator<MirrordPolicy> = {
   validate: (ctx, spec, meta) => validateMirrord(ctx, spec, meta, 'MirrordClusterPolicy'),
 };
 
-/** Upstream spec fields with no meaning for egress, and what they do in mirrord. */
-const IGNORED_SPEC: Readonly<Record<string, string>> = {
-  block: 'lists session features to block (steal, mirror)',
-  env: "controls which of the target's environment variables a session may read",
-  fs: "overrides a session's file operations",
-  requireProfile: 'requires sessions to use a profile',
-  profileAllowlist: 'lists the profiles sessions may use',
-};
-const IGNORED_NETWORK: Readonly<Record<string, string>> = {
-  incoming: "sets requirements on a session's incoming-traffic filters",
-};
+/** Upstream fields with no meaning for egress, and what they do in mirrord (their description). */
+function ignoredFields(node: ObjectNode): Readonly<Record<string, string>> {
+  return Object.fromEntries(
+    Object.entries(node.properties).flatMap(([name, field]) =>
+      field.type === 'ignored' ? [[name, field.description]] : [],
+    ),
+  );
+}
+
+const IGNORED_SPEC = ignoredFields(MIRRORD_SPEC);
+const IGNORED_NETWORK = ignoredFields(MIRRORD_NETWORK);
+
+/**
+ * Ignored fields are read as known ones: their warning (`warnIgnored`) says what each does in
+ * mirrord, which says more than readObject's generic one.
+ */
+function acceptingIgnored(node: ObjectNode) {
+  const shape = shapeOf(node);
+  return { known: [...shape.known, ...(shape.ignored ?? [])], fields: shape.fields ?? {} };
+}
+
+const SPEC_SHAPE = acceptingIgnored(MIRRORD_SPEC);
+const NETWORK_SHAPE = acceptingIgnored(MIRRORD_NETWORK);
+const OUTGOING_SHAPE = shapeOf(MIRRORD_OUTGOING);
 
 function validateMirrord(
   ctx: ValidationContext,
@@ -56,9 +72,7 @@ function validateMirrord(
   kind: MirrordKind,
 ): MirrordPolicy | undefined {
   const path: DocPath = ['spec'];
-  const fields = readObject(ctx, spec, path, {
-    known: ['selector', 'targetPath', 'network', 'outgoingTraffic', ...Object.keys(IGNORED_SPEC)],
-  });
+  const fields = readObject(ctx, spec, path, SPEC_SHAPE);
   if (fields === undefined) return undefined;
   warnIgnored(ctx, fields, path, IGNORED_SPEC);
   if (fields['outgoingTraffic'] !== undefined) {
@@ -207,13 +221,13 @@ function readNetwork(
   path: DocPath,
 ): { allow: MirrordRule[]; block: MirrordRule[] } | undefined {
   if (raw === undefined || raw === null) return { allow: [], block: [] };
-  const fields = readObject(ctx, raw, path, { known: ['outgoing', ...Object.keys(IGNORED_NETWORK)] });
+  const fields = readObject(ctx, raw, path, NETWORK_SHAPE);
   if (fields === undefined) return undefined;
   warnIgnored(ctx, fields, path, IGNORED_NETWORK);
   const outgoing = fields['outgoing'];
   if (outgoing === undefined || outgoing === null) return { allow: [], block: [] };
   const at = [...path, 'outgoing'];
-  const lists = readObject(ctx, outgoing, at, { known: ['allow', 'block'] });
+  const lists = readObject(ctx, outgoing, at, OUTGOING_SHAPE);
   if (lists === undefined) return undefined;
   const read = (list: RuleList): MirrordRule[] =>
     (readList(ctx, lists, list, at) ?? []).flatMap((entry, index) => {

@@ -5,8 +5,12 @@
  */
 import type { DocPath } from './documents';
 import type { PortRange } from './values';
+import { PORT_ENTRY } from './kinds/l4-route';
+import { shapeOf } from './kinds/object-shape';
 import { isFields, readObject, typeName } from './validate-common';
 import type { ValidationContext } from './validate-context';
+
+const PORT_SHAPE = shapeOf(PORT_ENTRY);
 
 export function validatePorts(ctx: ValidationContext, list: readonly unknown[], path: DocPath): PortRange[] {
   const ranges: PortRange[] = [];
@@ -28,7 +32,7 @@ function validatePortEntry(ctx: ValidationContext, entry: unknown, path: DocPath
     else ctx.error(path, 'POLICY_WRONG_TYPE', message, fix);
     return undefined;
   }
-  const fields = readObject(ctx, entry, path, { known: ['port', 'startPort', 'endPort'] });
+  const fields = readObject(ctx, entry, path, PORT_SHAPE);
   if (fields === undefined) return undefined;
   const has = (key: string): boolean => fields[key] !== undefined && fields[key] !== null;
 

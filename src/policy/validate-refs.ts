@@ -3,8 +3,11 @@
  * and deny policies, and the API groups of the seed-001 kinds.
  */
 import type { DocPath } from './documents';
+import { shapeOf } from './kinds/object-shape';
+import type { ObjectNode, Properties, StringNode } from './kinds/schema-node';
 import type { ResourceMeta, RouteRef } from './types';
-import { CLRK_GROUP, NATIVE_API_VERSION, NATIVE_GROUP } from './types';
+import { CLRK_GROUP, NATIVE_API_VERSION } from './types';
+import type { EnumField, ObjectShape } from './validate-common';
 import { isDnsLabel, isDnsSubdomain, readObject, readString } from './validate-common';
 import type { ValidationContext } from './validate-context';
 import { extend } from './extend';
@@ -14,9 +17,6 @@ export const CLRK_API_VERSION = `${CLRK_GROUP}/v1alpha1`;
 /** Seed 001's kinds exist in our group and, unchanged, in CLRK's. */
 export const GATEWAY_API_VERSIONS: readonly string[] = [NATIVE_API_VERSION, CLRK_API_VERSION];
 
-/** Groups a reference may name: ours and its alias mean the same resources. */
-const REF_GROUPS: readonly string[] = [NATIVE_GROUP, CLRK_GROUP];
-
 /**
  * A reference with its namespace always filled in (the resource's own when omitted), so nothing
  * downstream needs a fallback and a cross-namespace parentRef cannot be read as a local one.
@@ -25,14 +25,25 @@ export interface ResolvedRef extends RouteRef {
   readonly namespace: string;
 }
 
-export interface RefRules {
-  /** The only kind the reference may point to. */
-  readonly kind: string;
-  /** Whether `kind` may be omitted (parentRefs default it; targetRef requires it). */
-  readonly kindOptional: boolean;
-  /** parentRefs may cross namespaces; policy targetRefs are local (GEP-713). */
-  readonly allowNamespace: boolean;
-  readonly allowSectionName: boolean;
+type EnumString = StringNode & EnumField<string>;
+
+/**
+ * A reference's description (kinds/l4-route.ts PARENT_REF, kinds/deny-policy.ts TARGET_REF): the
+ * groups and the one kind it may name, whether `kind` may be omitted (parentRefs default it;
+ * targetRef requires it), and whether it may name a namespace or a listener (parentRefs may cross
+ * namespaces; policy targetRefs are local, GEP-713).
+ */
+export type RefNode = ObjectNode<Properties & { readonly group: EnumString; readonly kind: EnumString }>;
+
+const shapes = new WeakMap<RefNode, ObjectShape>();
+
+function refShape(node: RefNode): ObjectShape {
+  let shape = shapes.get(node);
+  if (shape === undefined) {
+    shape = shapeOf(node);
+    shapes.set(node, shape);
+  }
+  return shape;
 }
 
 export function validateRef(
@@ -40,32 +51,30 @@ export function validateRef(
   raw: unknown,
   path: DocPath,
   meta: ResourceMeta,
-  rules: RefRules,
+  node: RefNode,
 ): ResolvedRef | undefined {
-  const known = ['group', 'kind', 'name'];
-  if (rules.allowNamespace) known.push('namespace');
-  if (rules.allowSectionName) known.push('sectionName');
-  const required = rules.kindOptional ? ['name'] : ['kind', 'name'];
-  const fields = readObject(ctx, raw, path, { known, required });
+  const fields = readObject(ctx, raw, path, refShape(node));
   if (fields === undefined) return undefined;
   const errors = ctx.errorCount;
 
+  const groups = node.properties.group.enum;
   const group = readString(ctx, fields, 'group', path) ?? meta.group;
-  if (!REF_GROUPS.includes(group)) {
+  if (!groups.includes(group)) {
     ctx.error(
       [...path, 'group'],
       'POLICY_INVALID_VALUE',
-      `group \`${group}\` is not one Portcullis resolves; expected ${REF_GROUPS.map((g) => `\`${g}\``).join(' or ')}`,
+      `group \`${group}\` is not one Portcullis resolves; expected ${groups.map((g) => `\`${g}\``).join(' or ')}`,
       'omit `group` to use the group of this resource',
     );
   }
-  const kind = readString(ctx, fields, 'kind', path) ?? rules.kind;
-  if (kind !== rules.kind) {
+  const [expected = ''] = node.properties.kind.enum;
+  const kind = readString(ctx, fields, 'kind', path) ?? expected;
+  if (kind !== expected) {
     ctx.error(
       [...path, 'kind'],
       'POLICY_INVALID_VALUE',
-      `kind \`${kind}\` cannot be referenced here; expected \`${rules.kind}\``,
-      `write \`kind: ${rules.kind}\``,
+      `kind \`${kind}\` cannot be referenced here; expected \`${expected}\``,
+      `write \`kind: ${expected}\``,
     );
   }
   const name = readString(ctx, fields, 'name', path);

@@ -4,6 +4,7 @@
  * apply` accepts is accepted here and the other way round. `compile/label-selector.ts` turns the
  * result into a predicate.
  */
+import { LABEL_REQUIREMENT, LABEL_SELECTOR } from './kinds/common-nodes';
 import type { LabelSelector, LabelSelectorRequirement } from './values';
 
 type Labels = Readonly<Record<string, string>>;
@@ -14,7 +15,9 @@ export interface SelectorProblem {
   readonly fix?: string;
 }
 
-const OPERATORS: readonly LabelSelectorRequirement['operator'][] = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
+const OPERATORS = LABEL_REQUIREMENT.properties.operator.enum;
+const SELECTOR_FIELDS = Object.keys(LABEL_SELECTOR.properties);
+const REQUIREMENT_FIELDS = Object.keys(LABEL_REQUIREMENT.properties);
 const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const NAME_RULE = "alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric";
@@ -33,7 +36,7 @@ export function validateSelector(
     return { problems };
   }
   for (const field of Object.keys(raw)) {
-    if (field === 'matchLabels' || field === 'matchExpressions') continue;
+    if (SELECTOR_FIELDS.includes(field)) continue;
     problems.push({
       path: join(path, field),
       message: `unknown field "${field}" in a label selector`,
@@ -104,7 +107,7 @@ function validateRequirement(
   }
   const before = problems.length;
   for (const field of Object.keys(raw)) {
-    if (field !== 'key' && field !== 'operator' && field !== 'values') {
+    if (!REQUIREMENT_FIELDS.includes(field)) {
       problems.push({ path: join(path, field), message: `unknown field "${field}" in a requirement` });
     }
   }
