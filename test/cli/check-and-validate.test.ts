@@ -1,6 +1,7 @@
 /**
- * `portcullis check` and `portcullis validate` on the seed 001 manifests and the shipped examples,
- * asserting the outcomes the seed documents and the CLI contract (exit codes, output shapes).
+ * `portcullis check` and `portcullis validate` on CLRK's manifests (test/fixtures/seeds/001) and
+ * the shipped examples, asserting the outcomes CLRK's guide documents and the CLI contract (exit
+ * codes, output shapes).
  */
 import path from 'node:path';
 import { main } from '../../src/cli/main';
@@ -18,7 +19,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string[]; er
   return { code, out, err };
 }
 
-describe('portcullis check on seed 001: default-deny + allowlist', () => {
+describe('portcullis check on CLRK: default-deny + allowlist', () => {
   const policy = ['--policy', seed('01-default-deny-allowlist.yaml')];
 
   it.each([
@@ -43,7 +44,7 @@ describe('portcullis check on seed 001: default-deny + allowlist', () => {
   });
 });
 
-describe('portcullis check on seed 001: wildcards and CIDRs', () => {
+describe('portcullis check on CLRK: wildcards and CIDRs', () => {
   const policy = [
     '--policy',
     seed('01-default-deny-allowlist.yaml'),
@@ -64,7 +65,7 @@ describe('portcullis check on seed 001: wildcards and CIDRs', () => {
   });
 });
 
-describe('portcullis check on seed 001: the three canned allowlists', () => {
+describe('portcullis check on CLRK: the three canned allowlists', () => {
   const gw = seed('01-default-deny-allowlist.yaml');
 
   it.each([
@@ -152,7 +153,7 @@ describe('usage and policy errors', () => {
 describe('portcullis validate', () => {
   it.each([
     ['the examples', examples],
-    ['every seed 001 manifest', path.join(root, 'test/fixtures/seeds/001')],
+    ['every CLRK manifest', path.join(root, 'test/fixtures/seeds/001')],
   ])('exits 0 on %s', async (_name, dir) => {
     const r = await run('validate', dir);
     expect(r.code).toBe(0);

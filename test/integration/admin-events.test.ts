@@ -1,7 +1,8 @@
 /**
- * The events log fed by real decisions: one record per Check made over gRPC (seed 003 names, seed
- * 002 fields), the filters and paging of `GET /api/events`, and a full queue that drops events,
- * records how many, and exports the count as `portcullis_events_dropped_total`.
+ * The events log fed by real decisions: one record per Check made over gRPC (the namespace model's
+ * event names, the firewall model's fields), the filters and paging of `GET /api/events`, and a
+ * full queue that drops events, records how many, and exports the count as
+ * `portcullis_events_dropped_total`.
  */
 import { startAdmin, writePolicyDir, type AdminHarness } from '../support/admin-api';
 import { absoluteGetRequest, connectAsEnvoy, connectRequest } from '../support/envoy-client';
@@ -57,7 +58,7 @@ describe('decision events', () => {
     expect(decisions.filter((e) => e.type === 'proxy_domain_denied')).toHaveLength(100);
   });
 
-  it('records the seed 002 fields', async () => {
+  it("records the firewall model's fields", async () => {
     const [denied] = await eventsWhen(h, 'verdict=deny&limit=1', 1);
     expect(denied).toMatchObject({
       type: 'proxy_domain_denied',

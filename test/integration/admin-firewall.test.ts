@@ -1,7 +1,7 @@
 /**
- * Seeds 002/004 over the admin API: firewall policies and their rules, attachment to a key and as
- * the workspace default, each taking effect on the next Check; and the dry-run Test, which explains
- * a verdict (layer, resource, rule, reason, trace) without recording anything as traffic.
+ * The firewall model over the admin API: firewall policies and their rules, attachment to a key and
+ * as the workspace default, each taking effect on the next Check; and the dry-run Test, which
+ * explains a verdict (layer, resource, rule, reason, trace) without recording anything as traffic.
  */
 import { createHash } from 'node:crypto';
 import type { CheckResponse } from '../../src/grpc/protos';
@@ -53,7 +53,7 @@ async function check(authority: string, key?: string): Promise<[number, string |
 }
 
 describe('firewall policies', () => {
-  it('creates a policy with the seed rule and makes it the workspace default', async () => {
+  it("creates a policy with OrcaRouter's SSRF rule and makes it the workspace default", async () => {
     const created = await h.call('POST', '/api/workspace/firewall/policies', {
       as: 'developer',
       body: { name: 'ssrf-guard', default_verdict: 'allow', rules: [SSRF_RULE] },

@@ -1,7 +1,8 @@
 /**
- * Seed 003's walkthrough against the real service: each curl example as the seed writes it (same
- * method, path, body and content type: the seed often omits `-H Content-Type`, so curl sends form
- * encoding), its expected answer, and its effect on the next Check over gRPC, with no restart.
+ * The namespace model's walkthrough (the credential proxy's "Egress & namespace policy" page)
+ * against the real service: each curl example as the page writes it (same method, path, body and
+ * content type: the page often omits `-H Content-Type`, so curl sends form encoding), its expected
+ * answer, and its effect on the next Check over gRPC, with no restart.
  */
 import { createHash } from 'node:crypto';
 import type { CheckResponse } from '../../src/grpc/protos';
@@ -51,7 +52,7 @@ async function check(authority: string, agent?: string, key?: string): Promise<[
   return [res.status?.code ?? 0, reasonOf(res)];
 }
 
-describe('seed 003 Layer 1: egress allow/block', () => {
+describe('namespace model Layer 1: egress allow/block', () => {
   it('adds an allow (with Content-Type) and the next Check sees it', async () => {
     expect(await check('api.stripe.com:443', undefined, KEY)).toEqual([7, 'no_policy']);
     const res = await h.call('POST', '/api/policy/egress/allow', {
@@ -127,7 +128,7 @@ describe('seed 003 Layer 1: egress allow/block', () => {
   });
 });
 
-describe('seed 003 Layer 2: namespaces', () => {
+describe('namespace model Layer 2: namespaces', () => {
   it('creates prod/payments', async () => {
     const res = await h.call('POST', '/api/fleet/namespaces', {
       raw: `{
@@ -165,7 +166,7 @@ describe('seed 003 Layer 2: namespaces', () => {
     expect(await check('api.stripe.com:443', 'payments')).toEqual([0, 'namespace_allowed']);
   });
 
-  it('rejects a child that widens, with the seed body', async () => {
+  it('rejects a child that widens, with the documented body', async () => {
     const res = await h.call('POST', '/api/fleet/namespaces', {
       raw: `{
         "name":            "prod/payments/eu-west",
@@ -269,7 +270,7 @@ describe('seed 003 Layer 2: namespaces', () => {
     ]);
   });
 
-  it('records every change under the seed event names', async () => {
+  it('records every change under the documented event names', async () => {
     const res = await h.call('GET', '/api/events?limit=1000', { as: 'developer' });
     const types = new Set((res.body['events'] as { type: string }[]).map((e) => e.type));
     for (const t of [

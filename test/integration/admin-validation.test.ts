@@ -1,6 +1,6 @@
 /**
  * What the admin API refuses, over real HTTP: each kind of bad input with its stable error code,
- * and the role table of seeds 002/004 (401 without a known token, 403 with too small a role).
+ * and the firewall model's role table (401 without a known token, 403 with too small a role).
  */
 import { startAdmin, writePolicyDir, type AdminHarness, type TokenRole } from '../support/admin-api';
 

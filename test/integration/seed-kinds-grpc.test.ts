@@ -1,7 +1,7 @@
 /**
- * The firewall (seed 002) and namespace (seed 003) models through the real service over gRPC,
- * with the agent identified as Envoy would make it known: a key in Proxy-Authorization, an mTLS
- * principal, or the agent name in gRPC metadata.
+ * The firewall and namespace models (test/fixtures/seeds/002, 003) through the real service over
+ * gRPC, with the agent identified as Envoy would make it known: a key in Proxy-Authorization, an
+ * mTLS principal, or the agent name in gRPC metadata.
  */
 import { testConfig } from '../support/service';
 import path from 'node:path';
@@ -40,7 +40,7 @@ function withPrincipal(req: CheckRequest, principal: string): CheckRequest {
   return { attributes: { ...req.attributes, source } };
 }
 
-describe('seed 002 firewall policies over gRPC', () => {
+describe('firewall policies over gRPC', () => {
   let running: { service: RunningService; envoy: EnvoyLikeClient };
   beforeAll(async () => (running = await start(seed('002'))));
   afterAll(async () => {
@@ -81,7 +81,7 @@ describe('seed 002 firewall policies over gRPC', () => {
   });
 });
 
-describe('seed 003 namespaces and global lists over gRPC', () => {
+describe('namespaces and global lists over gRPC', () => {
   let running: { service: RunningService; envoy: EnvoyLikeClient };
   beforeAll(async () => (running = await start(seed('003'))));
   afterAll(async () => {

@@ -1,6 +1,7 @@
 /**
- * The seed's own manifests and the example set `npm start` serves must load with no issues at all,
- * and come out normalised: defaults filled in, names and CIDRs parsed, groups resolved.
+ * The upstream systems' own manifests (test/fixtures/seeds) and the example set `npm start` serves
+ * must load with no issues at all, and come out normalised: defaults filled in, names and CIDRs
+ * parsed, groups resolved.
  */
 import { join } from 'node:path';
 
@@ -27,7 +28,7 @@ function expectDeepFrozen(value: unknown): void {
   for (const child of Object.values(value)) expectDeepFrozen(child);
 }
 
-describe('seed 001 manifests', () => {
+describe('CLRK manifests (test/fixtures/seeds/001)', () => {
   it('load unchanged with no issues', async () => {
     const { resources, issues } = await loadPolicies([SEED_001]);
     expect(issues).toEqual([]);

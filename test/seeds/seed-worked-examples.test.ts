@@ -1,6 +1,7 @@
 /**
- * Every worked example of seeds 000, 002/004 and 003, through `portcullis check` on the seed
- * manifests in test/fixtures/seeds/: the outcome each seed documents, with the deciding reason.
+ * Every worked example of the mirrord, firewall and namespace models, through `portcullis check` on
+ * the manifests in test/fixtures/seeds/: the outcome each source documents, with the deciding
+ * reason.
  */
 import path from 'node:path';
 import { main } from '../../src/cli/main';
@@ -28,7 +29,7 @@ async function check(policy: string, ...args: string[]): Promise<Outcome> {
   return decision;
 }
 
-describe('seed 000: mirrord outgoing traffic policy', () => {
+describe('mirrord outgoing traffic policy', () => {
   const policy = seed('000');
   const inDefault = ['--namespace', 'default'];
 
@@ -79,7 +80,7 @@ describe('seed 000: mirrord outgoing traffic policy', () => {
   });
 });
 
-describe('seed 002/004: firewall egress rules', () => {
+describe('firewall egress rules', () => {
   const policy = seed('002');
   const firewall = (d: Outcome) => d.trace.find((t) => t.layer === 'firewall');
 
@@ -139,7 +140,7 @@ describe('seed 002/004: firewall egress rules', () => {
   });
 });
 
-describe('seed 003: global lists and hierarchical namespaces', () => {
+describe('global lists and hierarchical namespaces', () => {
   const policy = seed('003');
 
   it.each([

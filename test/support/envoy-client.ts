@@ -1,5 +1,5 @@
 /**
- * A gRPC client that speaks to Portcullis the way Envoy does (envoy-contract.md §10): the same
+ * A gRPC client that speaks to Portcullis the way Envoy does (docs/envoy-contract.md §9): the same
  * service paths, request shapes and `grpc-timeout`, decoded with the same loader options.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -56,7 +56,7 @@ const peer = (address: string, port: number) => ({
   address: { socket_address: { address, port_value: port } },
 });
 
-/** HTTP/1.1 CONNECT through the explicit proxy listener (§3.2 row 1). */
+/** HTTP/1.1 CONNECT through the explicit proxy listener (docs/envoy-contract.md §3.1 row 1). */
 export function connectRequest(authority: string, headers: Record<string, string> = {}): CheckRequest {
   return {
     attributes: {
@@ -87,7 +87,7 @@ export function connectRequest(authority: string, headers: Record<string, string
   };
 }
 
-/** Absolute-form `GET http://host/path` through the explicit proxy (§3.2 row 2). */
+/** Absolute-form `GET http://host/path` through the explicit proxy (§3.1 row 2). */
 export function absoluteGetRequest(host: string, path: string): CheckRequest {
   return {
     attributes: {
@@ -108,7 +108,10 @@ export function absoluteGetRequest(host: string, path: string): CheckRequest {
   };
 }
 
-/** Transparent HTTP: origin-form with Host, the original destination as `destination.address` (§3.2 row 4). */
+/**
+ * Transparent HTTP: origin-form with Host, the original destination as `destination.address`
+ * (§3.1 row 4).
+ */
 export function transparentGetRequest(host: string, originalDst: string, port: number): CheckRequest {
   return {
     attributes: {
@@ -129,7 +132,7 @@ export function transparentGetRequest(host: string, originalDst: string, port: n
   };
 }
 
-/** Network filter (L4): original destination, SNI in tls_session and destination.service (§3.3). */
+/** Network filter (L4): original destination, SNI in tls_session and destination.service (§3.2). */
 export function l4Request(address: string, port: number, sni?: string): CheckRequest {
   return {
     attributes: {
