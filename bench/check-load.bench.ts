@@ -8,17 +8,17 @@
  *
  * - Peak: a short sweep (c ∈ {1,4} × m ∈ {10,100}); each run is a separate 1 s h2load warm-up and
  *   then ~5 s measured; 3 repetitions, interleaved between servers because this machine is noisy
- *   (performance-floors.md §1) and only runs made close together compare well. Median per config.
+ *   and only runs made close together compare well. Median per config.
  * - Latency: h2load `--rps` with m=1, both servers at half of Portcullis's peak (the target
  *   is Portcullis's p99 there; the no-op at the same rate is the floor), percentiles from `--log-file`.
  *
- * h2load's "succeeded" and "2xx" ignore grpc-status (performance-floors.md §2.2): a trailers-only
- * gRPC error still counts as a 2xx success, but carries no DATA. So every run is checked against the
- * DATA bytes of a real answer (measured once with a grpc-js client), and a run with an error
- * response fails the benchmark instead of producing a number. The load generator shares the cores
- * with the servers, so absolute numbers are floors; the ratio is the figure that means something.
- * Each measured run also records the server's CPU time per request (from /proc), which other
- * sessions on the machine disturb far less than req/s, and the report says how much CPU they took.
+ * h2load's "succeeded" and "2xx" ignore grpc-status: a trailers-only gRPC error still counts as a
+ * 2xx success, but carries no DATA. So every run is checked against the DATA bytes of a real answer
+ * (measured once with a grpc-js client), and a run with an error response fails the benchmark
+ * instead of producing a number. The load generator shares the cores with the servers, so absolute
+ * numbers are floors; the ratio is the figure that means something. Each measured run also records
+ * the server's CPU time per request (from /proc), which other sessions on the machine disturb far
+ * less than req/s, and the report says how much CPU they took.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
