@@ -42,6 +42,9 @@ if (stale) {
   // Measured on 2 cores: about 4 minutes in all, of which re2 takes 2m20s and better-sqlite3 1m20s.
   // Both try to download a prebuilt binary from outside the npm registry first; where that is
   // unreachable they compile from source, which is the slow part. The rest takes seconds.
+  // ssh2 and cpu-features (pulled in by testcontainers, for the Docker e2e tests only) would also
+  // compile optional bindings (about 10 s); package.json `allowScripts` denies their install
+  // scripts, and both load and work without them.
   say('installing npm packages and compiling native addons (re2, better-sqlite3):');
   say('about 3-5 minutes on 2 cores, once; later runs skip this step until package-lock.json changes');
   const started = Date.now();
