@@ -11,7 +11,7 @@ import { createDecider, type DecideOverrides } from '../decide/decider';
 import { createNameResolver } from '../dns/name-resolver';
 import { decisionToJson } from '../engine/decision-json';
 import { formatDecision } from './format-decision';
-import { UsageError } from './usage-error';
+import { usageError } from './usage-error';
 import type { CommandIo } from './io';
 import { checkAgainstServer } from './check-remote';
 import type { CommandHelp } from './command-help';
@@ -109,7 +109,7 @@ function parse(args: readonly string[]) {
   try {
     return parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw usageError(err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -117,7 +117,7 @@ function parseLabels(pairs: readonly string[]): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--label wants key=value, got "${pair}"`);
+    if (eq <= 0) throw usageError(`--label wants key=value, got "${pair}"`);
     labels[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return labels;
@@ -130,7 +130,7 @@ function parseLabels(pairs: readonly string[]): Record<string, string> {
  * case. `--sni` adds a TLS server name as the network filter would.
  */
 function buildRequest(v: ReturnType<typeof parse>): EgressRequest {
-  if (!v.dest) throw new UsageError('--dest HOST:PORT or URL is required');
+  if (!v.dest) throw usageError('--dest HOST:PORT or URL is required');
   const built = requestFromTarget(
     {
       destination: v.dest,
@@ -149,9 +149,7 @@ function buildRequest(v: ReturnType<typeof parse>): EgressRequest {
     'cli',
   );
   if (built.ok) return built.request;
-  throw new UsageError(
-    built.field === 'protocol' ? '--protocol must be tcp or udp' : `--dest ${built.message}`,
-  );
+  throw usageError(built.field === 'protocol' ? '--protocol must be tcp or udp' : `--dest ${built.message}`);
 }
 
 /**
@@ -176,7 +174,7 @@ function parseResolve(entries: readonly string[]): Map<string, IpAddress[]> {
       .split(',')
       .map((a) => parseIpLiteral(a.trim()));
     if (eq <= 0 || !name.ok || ips.some((ip) => ip === undefined)) {
-      throw new UsageError(`--resolve wants NAME=IP[,IP…], got "${entry}"`);
+      throw usageError(`--resolve wants NAME=IP[,IP…], got "${entry}"`);
     }
     answers.set(name.host, ips as IpAddress[]);
   }
@@ -191,9 +189,8 @@ export async function checkCommand(args: readonly string[], io: CommandIo): Prom
   const v = parse(args);
   if (v.server !== undefined) return checkAgainstServer({ ...v, server: v.server }, io);
   const serverOnly = SERVER_ONLY.find((flag) => v[flag] !== undefined);
-  if (serverOnly !== undefined) throw new UsageError(`--${serverOnly} goes with --server HOST:PORT`);
-  if (!v.policy || v.policy.length === 0)
-    throw new UsageError('--policy PATH or --server HOST:PORT is required');
+  if (serverOnly !== undefined) throw usageError(`--${serverOnly} goes with --server HOST:PORT`);
+  if (!v.policy || v.policy.length === 0) throw usageError('--policy PATH or --server HOST:PORT is required');
   const request = buildRequest(v);
   const fixedAnswers = parseResolve(v.resolve ?? []);
   const { resources, issues } = await loadPolicies(v.policy);

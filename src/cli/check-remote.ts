@@ -7,10 +7,11 @@ import { askServer, DEFAULT_TIMEOUT_MS } from './check-server';
 import { envoyCheckFromTarget } from './envoy-check-request';
 import { formatServerAnswer, serverAnswerToJson } from './format-server-answer';
 import type { CommandIo } from './io';
-import { UsageError } from './usage-error';
+import { usageError } from './usage-error';
+import { exitCodeOf } from '../errors/error-codes';
 
 /** The server could not be reached, did not answer in time, or answered with a gRPC error. */
-export const EXIT_SERVER_ERROR = 3;
+export const EXIT_SERVER_ERROR = exitCodeOf('unavailable');
 
 /** A bound, so a typo cannot make the command hang for hours. */
 const MAX_TIMEOUT_MS = 600_000;
@@ -45,7 +46,7 @@ export interface RemoteCheckValues {
 export async function checkAgainstServer(v: RemoteCheckValues, io: CommandIo): Promise<number> {
   for (const flag of LOCAL_ONLY) {
     if (v[flag] !== undefined) {
-      throw new UsageError(
+      throw usageError(
         flag === 'policy'
           ? 'give --policy (decide locally) or --server (ask a running Portcullis), not both'
           : `--${flag} is for a local check: with --server the server identifies the agent and resolves names`,
@@ -53,10 +54,10 @@ export async function checkAgainstServer(v: RemoteCheckValues, io: CommandIo): P
     }
   }
   if (!/^(?:\[[^\]]+\]|[^:[\]\s]+):\d{1,5}$/.test(v.server)) {
-    throw new UsageError(`--server wants HOST:PORT (the gRPC address Envoy uses), got "${v.server}"`);
+    throw usageError(`--server wants HOST:PORT (the gRPC address Envoy uses), got "${v.server}"`);
   }
   const timeoutMs = timeoutOf(v['timeout-ms']);
-  if (!v.dest) throw new UsageError('--dest HOST:PORT, IP:PORT or URL is required');
+  if (!v.dest) throw usageError('--dest HOST:PORT, IP:PORT or URL is required');
   const built = envoyCheckFromTarget({
     destination: v.dest,
     ...(v.protocol !== undefined ? { protocol: v.protocol } : {}),
@@ -74,7 +75,7 @@ export async function checkAgainstServer(v: RemoteCheckValues, io: CommandIo): P
       ...(v.source !== undefined ? { source: v.source } : {}),
     },
   });
-  if (!built.ok) throw new UsageError(built.message);
+  if (!built.ok) throw usageError(built.message);
   const { shape, request, metadata } = built.check;
   const result = await askServer(v.server, request, metadata, timeoutMs);
   if (!result.ok) {
@@ -91,7 +92,7 @@ function timeoutOf(text: string | undefined): number {
   if (text === undefined) return DEFAULT_TIMEOUT_MS;
   const ms = /^\d{1,7}$/.test(text) ? Number(text) : NaN;
   if (!(ms >= 1 && ms <= MAX_TIMEOUT_MS)) {
-    throw new UsageError(`--timeout-ms wants milliseconds from 1 to ${MAX_TIMEOUT_MS}, got "${text}"`);
+    throw usageError(`--timeout-ms wants milliseconds from 1 to ${MAX_TIMEOUT_MS}, got "${text}"`);
   }
   return ms;
 }

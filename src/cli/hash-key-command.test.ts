@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { hashKeyCommand } from './hash-key-command';
 import type { KeyInput } from './hash-key-command';
 import { main } from './main';
-import { UsageError } from './usage-error';
+import { isPortcullisError } from '../errors/portcullis-error';
 
 const sha = (key: string): string => createHash('sha256').update(key).digest('hex');
 
@@ -41,12 +41,12 @@ describe('portcullis hash-key', () => {
     ['more than 16 KiB', [Buffer.alloc(16 * 1024 + 1, 0x61)], /longer than/],
   ])('refuses %s', async (_name, chunks, message) => {
     await expect(run(Readable.from(chunks))).rejects.toThrow(message);
-    await expect(run(Readable.from(chunks))).rejects.toBeInstanceOf(UsageError);
+    await expect(run(Readable.from(chunks))).rejects.toMatchObject({ code: 'usage' });
   });
 
   it('refuses a key given as an argument, without repeating it', async () => {
     const r = await run(Readable.from([]), ['sk-live-abc']).catch((e: unknown) => e);
-    expect(r).toBeInstanceOf(UsageError);
+    expect(isPortcullisError(r, 'usage')).toBe(true);
     expect(String((r as Error).message)).not.toContain('sk-live-abc');
   });
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CommandIo } from './io';
 import type { CommandHelp } from './command-help';
-import { UsageError } from './usage-error';
+import { usageError } from './usage-error';
 
 export const HASH_KEY_USAGE =
   'portcullis hash-key < KEY-FILE   (the key on standard input; prints its SHA-256)';
@@ -40,16 +40,16 @@ export async function hashKeyCommand(
   input: KeyInput = process.stdin,
 ): Promise<number> {
   if (args.length > 0) {
-    throw new UsageError(
+    throw usageError(
       'hash-key takes no arguments: give the key on standard input (an argument lands in shell history; if it was a real key, rotate it)',
     );
   }
   if (input.isTTY === true) io.err('type the key, then press Enter and Ctrl-D');
   const key = withoutLineBreak(await readAll(input));
   try {
-    if (key.length === 0) throw new UsageError('no key on standard input');
+    if (key.length === 0) throw usageError('no key on standard input');
     if (key.includes(LF) || key.includes(CR)) {
-      throw new UsageError('standard input holds more than one line; give exactly one key');
+      throw usageError('standard input holds more than one line; give exactly one key');
     }
     io.out(createHash('sha256').update(key).digest('hex'));
     return 0;
@@ -67,7 +67,7 @@ async function readAll(input: KeyInput): Promise<Buffer> {
       chunks.push(bytes);
       length += bytes.length;
       if (length > MAX_BYTES)
-        throw new UsageError(`standard input is longer than ${MAX_BYTES} bytes; that is not a key`);
+        throw usageError(`standard input is longer than ${MAX_BYTES} bytes; that is not a key`);
     }
     return Buffer.concat(chunks, length);
   } finally {

@@ -10,7 +10,7 @@ import type { Agent } from '../engine/types';
 import type { Resource } from '../policy/types';
 import { loadPolicies } from '../sources/read-policy-files';
 import { importCommand } from './import-command';
-import { UsageError } from './usage-error';
+import { isPortcullisError } from '../errors/portcullis-error';
 
 const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures');
 const SEED_000 = join(FIXTURES, 'seeds', '000');
@@ -204,7 +204,8 @@ describe('portcullis import: errors', () => {
     ['no file', []],
     ['an unknown option', ['--output', 'x.yaml']],
   ])('is a usage error (exit 2) with %s', async (_name, args) => {
-    await expect(run(...args)).rejects.toBeInstanceOf(UsageError);
+    const err: unknown = await run(...args).catch((e: unknown) => e);
+    expect(isPortcullisError(err, 'usage')).toBe(true);
   });
 });
 

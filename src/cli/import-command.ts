@@ -7,7 +7,7 @@ import { KINDS } from '../policy/validate-registry';
 import { loadPolicies, readPolicyPaths } from '../sources/read-policy-files';
 import type { CommandIo } from './io';
 import type { CommandHelp } from './command-help';
-import { UsageError } from './usage-error';
+import { usageError } from './usage-error';
 
 export const IMPORT_USAGE =
   'portcullis import FILE… [--with PATH]…   (prints the egress.portcullis.dev/v1alpha1 equivalent)';
@@ -96,10 +96,10 @@ function parse(args: readonly string[]): { paths: string[]; context: string[] } 
       allowPositionals: true,
     });
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw usageError(err instanceof Error ? err.message : String(err));
   }
   const paths = parsed.positionals;
-  if (paths.length === 0) throw new UsageError('name at least one policy file or directory');
+  if (paths.length === 0) throw usageError('name at least one policy file or directory');
   return { paths, context: parsed.values.with ?? [] };
 }
 

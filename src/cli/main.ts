@@ -9,7 +9,8 @@ import { serveCommand, SERVE_HELP } from './serve-command';
 import { importCommand, IMPORT_HELP } from './import-command';
 import { hashKeyCommand, HASH_KEY_HELP } from './hash-key-command';
 import { asksForHelp, formatCommandHelp, type CommandHelp } from './command-help';
-import { UsageError } from './usage-error';
+import { PortcullisError } from '../errors/portcullis-error';
+import { exitCodeOf } from '../errors/error-codes';
 import { outputFailure, processIo, type CommandIo } from './io';
 
 const COMMANDS: Record<
@@ -32,22 +33,25 @@ function usage(): string {
   ].join('\n');
 }
 
-/** Exit codes: 0 success (allow), 1 a negative answer (deny, invalid policy), 2 usage error. */
+/**
+ * Exit codes: 0 success (allow), 1 a negative answer (deny, invalid policy), 2 usage error; a
+ * PortcullisError exits with its code's exit code (src/errors/error-codes.ts).
+ */
 export async function main(argv: readonly string[], io: CommandIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
     io.out(usage());
-    return name === undefined ? 2 : 0;
+    return name === undefined ? exitCodeOf('usage') : 0;
   }
   if (name === 'help') {
     const topic = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
     io.out(topic === undefined ? usage() : formatCommandHelp(topic.help));
-    return rest[0] === undefined || topic !== undefined ? 0 : 2;
+    return rest[0] === undefined || topic !== undefined ? 0 : exitCodeOf('usage');
   }
   const command = COMMANDS[name];
   if (!command) {
     io.err(`portcullis: unknown command "${name}"\n${usage()}`);
-    return 2;
+    return exitCodeOf('usage');
   }
   if (asksForHelp(rest)) {
     io.out(formatCommandHelp(command.help));
@@ -56,14 +60,19 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
   try {
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof PortcullisError && (err.code === 'usage' || err.code === 'config_invalid')) {
       io.err(
-        `portcullis ${name}: ${err.message}\nusage: ${command.help.usage}\n(portcullis ${name} --help lists every option)`,
+        `portcullis ${name}: ${err.problems.join('\n  ')}\nusage: ${command.help.usage}\n(portcullis ${name} --help lists every option)`,
       );
-      return 2;
+      return err.exitCode;
     }
+    if (err instanceof PortcullisError) {
+      io.err(`portcullis ${name}: ${err.message}`);
+      return err.exitCode;
+    }
+    // Not an error any code raises on purpose: a bug, shown with its stack.
     io.err(`portcullis ${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    return 2;
+    return exitCodeOf('internal_error');
   }
 }
 

@@ -1,4 +1,6 @@
-/** A mistake in how a command was called: printed with the usage line, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
+import { PortcullisError } from '../errors/portcullis-error';
+
+/** A mistake in how a command was called: main prints it with the usage line and exits 2. */
+export function usageError(message: string): PortcullisError {
+  return new PortcullisError('usage', message);
 }

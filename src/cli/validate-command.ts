@@ -1,6 +1,6 @@
 import { loadPolicies } from '../sources/read-policy-files';
 import { formatIssue } from '../policy/validate';
-import { UsageError } from './usage-error';
+import { usageError } from './usage-error';
 import type { CommandIo } from './io';
 import type { CommandHelp } from './command-help';
 
@@ -24,8 +24,8 @@ export const VALIDATE_HELP: CommandHelp = {
 export async function validateCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const paths = args.filter((a) => !a.startsWith('-'));
   const flags = args.filter((a) => a.startsWith('-'));
-  if (flags.length > 0) throw new UsageError(`unknown option ${flags[0]}`);
-  if (paths.length === 0) throw new UsageError('name at least one policy file or directory');
+  if (flags.length > 0) throw usageError(`unknown option ${flags[0]}`);
+  if (paths.length === 0) throw usageError('name at least one policy file or directory');
   const { resources, issues } = await loadPolicies(paths);
   for (const issue of issues) io.err(formatIssue(issue));
   const errors = issues.filter((i) => i.severity === 'error').length;

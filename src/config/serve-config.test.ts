@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadServeConfig, ConfigError } from './serve-config';
+import { PortcullisError } from '../errors/portcullis-error';
+import { loadServeConfig } from './serve-config';
 
 const load = (args: string[], env: NodeJS.ProcessEnv = {}) => loadServeConfig(args, env);
 
@@ -9,7 +10,7 @@ const problems = (args: string[], env: NodeJS.ProcessEnv = {}): readonly string[
   try {
     loadServeConfig(args, env);
   } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
+    if (err instanceof PortcullisError) return err.problems;
     throw err;
   }
   return [];

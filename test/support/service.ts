@@ -15,7 +15,7 @@ export function testConfig(
     grpcAddress: '127.0.0.1',
     grpcPort: 0,
     adminAddress: '127.0.0.1',
-    adminPort: -1,
+    adminPort: 'off',
     logLevel: 'silent',
     reloadIntervalMs: 60_000,
     lookupTimeoutMs: 150,
