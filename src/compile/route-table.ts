@@ -6,10 +6,10 @@
  *                        └─► CIDR index   (else when it names CIDRs)
  *                        └─► any list     (else: ports/protocol/agents only)
  *
- * A candidate found through its primary key is then checked on every other field it gives
- * ("a match holds when all its given fields hold"): a match naming both hosts and CIDRs needs the
- * name *and* the address to fit whenever the request carries the address, which is how seed 001
- * says to harden a name rule against a client that presents one name and dials another address.
+ * A candidate found through its primary key is then checked on every other field it gives ("a match
+ * holds when all its given fields hold"): a match naming both hosts and CIDRs needs the name *and*
+ * the address to fit whenever the request carries the address, which is how CLRK's guide says to
+ * harden a name rule against a client that presents one name and dials another address.
  */
 import type { HostPattern, CidrBlock, IpAddress, Protocol } from '../policy/values';
 import type { DenyResponse, L4Match } from '../policy/types';
@@ -148,7 +148,7 @@ function hit(m: CompiledMatch, q: MatchQuery): MatchHit | undefined {
   if (m.cidrs.length === 0) return { match: m };
   // No address in the request (a CONNECT by name: Envoy resolves the name itself, the client
   // does not choose the address): the name found this match and decides. Where the client does
-  // choose the address (L4, transparent HTTP), the CIDRs must hold too (seed 001 "hard boundary").
+  // choose the address (L4, transparent HTTP), the CIDRs must hold too (the "hard boundary").
   if (q.ip === undefined) return m.hostnames.length > 0 ? { match: m } : undefined;
   return blockFor(m, q.ip) ? { match: m } : undefined;
 }
@@ -190,7 +190,8 @@ export function findMatch(table: RouteTable, q: MatchQuery): MatchHit | undefine
 
 /**
  * True when a name-bearing match would have held for this request had it carried a name: the
- * `no_name_binding` gap of PRODUCT.md §2. Only asked when the request has no name evidence.
+ * `no_name_binding` gap (a deny by name that could not apply for lack of a name). Only asked when
+ * the request has no name evidence.
  */
 export function nameRuleWouldApply(table: RouteTable, q: MatchQuery): boolean {
   return table.byName.some((m) => scopeHolds(m, q));

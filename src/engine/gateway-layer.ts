@@ -1,6 +1,6 @@
 /**
- * Layers 1 (SSRF guard) and 3 (gateway routes) of PRODUCT.md §2, for the EgressGateway model of
- * seed 001: deny policies first, then allow routes, then the gateway's `defaultPolicy`.
+ * Layers 1 (SSRF guard) and 3 (gateway routes) of docs/architecture.md, for the EgressGateway
+ * model (after CLRK): deny policies first, then allow routes, then the gateway's `defaultPolicy`.
  */
 import type { CompiledGateway, Snapshot } from '../compile/snapshot';
 import {

@@ -1,8 +1,8 @@
 /**
- * Seed 003's two layers at the places PRODUCT.md §2 gives them: the global block list (layer 2,
- * `global`) and the namespace chain with the global allow list (layer 6, `namespace`).
+ * The namespace model's two layers, numbered as in docs/architecture.md: the global block list
+ * (layer 2, `global`) and the namespace chain with the global allow list (layer 6, `namespace`).
  *
- * The namespace walk (seed 003 "Evaluation at request time"), for the agent's namespace path leaf
+ * The namespace walk at request time, for the agent's namespace path leaf
  * to root:
  *   - a level with no EgressNamespace is skipped, and the reason says so;
  *   - a `blockedDomains` match at any level denies, whatever any level allows;
@@ -10,11 +10,11 @@
  *   - when no level defines `allowedDomains`, the root decides: the global allow list, else deny.
  *
  * How the global allow list meets a chain that does define `allowedDomains`: the chain alone
- * decides. The global allow list is the root's list, consulted only where the seed says "the root's
- * default action applies"; a namespace list is the narrower, more deliberate grant. So a host on
- * the global allow list is still denied to a namespace that does not list it, and an entry's
- * `requireAuth` binds only decisions that entry makes. (The global *block* list is layer 2 and
- * applies to every agent before any of this.)
+ * decides. The global allow list is the root's list, consulted only where the namespace model says
+ * "the root's default action applies"; a namespace list is the narrower, more deliberate grant. So
+ * a host on the global allow list is still denied to a namespace that does not list it, and an
+ * entry's `requireAuth` binds only decisions that entry makes. (The global *block* list is layer 2
+ * and applies to every agent before any of this.)
  *
  * Whom the layer judges: an agent whose chain (leaf to root) holds at least one defined
  * EgressNamespace, and every agent once the root has settings of its own, which are the global
@@ -203,7 +203,7 @@ function firstFailing(defining: readonly CompiledNamespace[], name: string): Com
   return undefined;
 }
 
-/** The root's default action (seed 003 step 4): the global allow list, else deny. */
+/** The root's default action (the walk's last step): the global allow list, else deny. */
 function decideByGlobalAllow(
   layer: NamespaceLayer,
   names: readonly string[],

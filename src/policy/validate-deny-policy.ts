@@ -1,6 +1,6 @@
 /**
- * `EgressDenyPolicy` (seed 001): GEP-713 direct attachment that flips a route from allow to deny
- * and says what the denied client sees.
+ * `EgressDenyPolicy` (the gateway model, after CLRK): GEP-713 direct attachment that flips a route
+ * from allow to deny and says what the denied client sees.
  *
  * Response headers are checked here, at load, because Envoy rejects or rewrites an invalid one at
  * request time, long after anyone is looking: pseudo-headers and hop-by-hop headers cannot be set

@@ -1,5 +1,6 @@
 /**
- * `EgressGateway` (seed 001): an enforcement point with listeners and a default policy.
+ * `EgressGateway` (the gateway model, after CLRK): an enforcement point with listeners and a
+ * default policy.
  *
  * The default is deny-all, as in CLRK: a gateway nobody configured lets nothing out. Listeners are
  * optional: Envoy owns the sockets and only names the gateway (and listener, when it has one) in

@@ -1,5 +1,5 @@
 /**
- * One `rules[].matches[]` entry of an `EgressL4Route` (seed 001): host patterns, CIDR blocks,
+ * One `rules[].matches[]` entry of an `EgressL4Route`: host patterns, CIDR blocks,
  * ports, protocol and the agents it applies to, each parsed once here into `values.ts` shapes.
  */
 import { validateSelector } from './validate-selector';

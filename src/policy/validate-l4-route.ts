@@ -1,5 +1,6 @@
 /**
- * `EgressL4Route` (seed 001): allow rules attached to gateways through `parentRefs`.
+ * `EgressL4Route` (the gateway model, after CLRK): allow rules attached to gateways through
+ * `parentRefs`.
  *
  * `filters` and `backendRefs` are CLRK data-plane features (logging/rate-limit extensions, explicit
  * upstream proxies). Portcullis only answers allow or deny, so they are accepted with a warning and

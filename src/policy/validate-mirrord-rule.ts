@@ -1,5 +1,5 @@
 /**
- * One `network.outgoing.allow/block` rule of a mirrord policy (seed 000): `ipBlock`, `hostname`
+ * One `network.outgoing.allow/block` rule of a mirrord policy: `ipBlock`, `hostname`
  * (a regular expression) and `ports`, each parsed once here into the shapes of `values.ts`.
  *
  * The hostname is compiled with re2 now, not at the first request, so a pattern re2 cannot run
@@ -179,7 +179,7 @@ function exampleOf(source: string): string {
   return literal === '' ? 'example.com' : literal;
 }
 
-/** `{protocol, port}`; protocol defaults to TCP, as in Kubernetes NetworkPolicy (PRODUCT.md §2). */
+/** `{protocol, port}`; protocol defaults to TCP, as in Kubernetes NetworkPolicy. */
 function validatePort(
   ctx: ValidationContext,
   raw: unknown,

@@ -1,12 +1,12 @@
 /**
- * `MirrordPolicy` and `MirrordClusterPolicy` (seed 000): outgoing-traffic allow and block rules for
+ * `MirrordPolicy` and `MirrordClusterPolicy`: outgoing-traffic allow and block rules for
  * the agents a policy targets, by label `selector` and `targetPath` glob.
  *
  * Seed manifests load unchanged: the other features of mirrord's policy CRD (`block` of session
  * features, `env`, `fs`, incoming-traffic filters, profiles) govern a mirrord session, not egress,
  * so they are accepted with a warning that says Portcullis ignores them. Anything else unknown is an
- * error. The later docs' `outgoingTraffic` form (with `default: block`, contradicting the seed's
- * "empty policies remain permissive") is refused rather than guessed at.
+ * error. The later docs' `outgoingTraffic` form (with `default: block`, contradicting the original
+ * form's "empty policies remain permissive") is refused rather than guessed at.
  */
 import type { DocPath } from './documents';
 import { MIRRORD_NETWORK, MIRRORD_OUTGOING, MIRRORD_SPEC } from './kinds/mirrord';

@@ -1,5 +1,5 @@
 /**
- * `ports: [{port: 443}, {startPort: 8000, endPort: 8099}]` → inclusive `PortRange`s (seed 001).
+ * `ports: [{port: 443}, {startPort: 8000, endPort: 8099}]` → inclusive `PortRange`s.
  *
  * A single port is the range [p, p], so downstream code handles one shape.
  */

@@ -1,6 +1,6 @@
 /**
  * References between resources (Gateway API `parentRefs`, GEP-713 `targetRef`), shared by routes
- * and deny policies, and the API groups of the seed-001 kinds.
+ * and deny policies, and the API groups of the gateway kinds.
  */
 import type { DocPath } from './documents';
 import { shapeOf } from './kinds/object-shape';
@@ -14,7 +14,7 @@ import { extend } from './extend';
 
 export const CLRK_API_VERSION = `${CLRK_GROUP}/v1alpha1`;
 
-/** Seed 001's kinds exist in our group and, unchanged, in CLRK's. */
+/** The gateway kinds exist in our group and, unchanged, in CLRK's. */
 export const GATEWAY_API_VERSIONS: readonly string[] = [NATIVE_API_VERSION, CLRK_API_VERSION];
 
 /**
