@@ -18,7 +18,7 @@ const SEED_001 = join(FIXTURES, 'seeds', '001');
 const NATIVE = 'egress.portcullis.dev/v1alpha1';
 
 /** A clrk deny policy whose targetRef names the clrk group, to see that reference rewritten too. */
-const CLRK_DENY = `# Seed 001 agents never reach the metadata service's neighbours.
+const CLRK_DENY = `# CLRK agents never reach the metadata service's neighbours.
 apiVersion: clrk.apoxy.dev/v1alpha1
 kind: EgressDenyPolicy
 metadata:
@@ -79,7 +79,7 @@ function decisionsFor(resources: Resource[], cases: readonly RequestSpec[], agen
   return cases.map((spec) => decide(snapshot, request(spec), agent, { id: 'same' }));
 }
 
-describe('portcullis import: seed 001 (clrk.apoxy.dev)', () => {
+describe('portcullis import: CLRK manifests (clrk.apoxy.dev)', () => {
   it('rewrites apiVersion and reference groups, keeps comments, names each source', async () => {
     const { text } = await roundTrip('seed-001', SEED_001, join(dir, 'deny.yaml'));
     const docs = parseAllDocuments(text);
@@ -152,7 +152,7 @@ describe('portcullis import: seed 001 (clrk.apoxy.dev)', () => {
   });
 });
 
-describe('portcullis import: seed 000 (policies.mirrord.metalbear.co)', () => {
+describe('portcullis import: mirrord manifests (policies.mirrord.metalbear.co)', () => {
   // Needs the mirrord kinds in the registry (validate-registry.ts); fails until they are.
   it('translates the example policy into one that validates and decides the same', async () => {
     const { text, before, after } = await roundTrip('seed-000', SEED_000);

@@ -39,15 +39,15 @@ const REF_PATHS: readonly (readonly string[])[] = [
 ];
 
 /**
- * `portcullis import FILE…`: seed-format manifests (clrk.apoxy.dev EgressGateway, EgressL4Route,
- * EgressDenyPolicy; policies.mirrord.metalbear.co MirrordPolicy, MirrordClusterPolicy) rewritten to
- * our API group, as one multi-document YAML stream on stdout. The seed groups are aliases of one
- * model (KINDS in src/policy/validate-registry.ts), so only `apiVersion` and the `group` of
- * references change: the output decides exactly as the input does. Each document keeps its
- * comments and gains one naming where it came from; documents already in our group pass through.
- * `--with PATH` adds policy the files refer to (a route's gateway in a file of its own) so they
- * validate; it is read, never printed. Exit 0, 1 when the input is not valid policy (nothing is
- * printed), 2 on usage errors.
+ * `portcullis import FILE…`: manifests in the upstream groups (clrk.apoxy.dev EgressGateway,
+ * EgressL4Route, EgressDenyPolicy; policies.mirrord.metalbear.co MirrordPolicy,
+ * MirrordClusterPolicy) rewritten to our API group, as one multi-document YAML stream on stdout.
+ * The upstream groups are aliases of one model (KINDS in src/policy/validate-registry.ts), so only
+ * `apiVersion` and the `group` of references change: the output decides exactly as the input does.
+ * Each document keeps its comments and gains one naming where it came from; documents already in
+ * our group pass through. `--with PATH` adds policy the files refer to (a route's gateway in a file
+ * of its own) so they validate; it is read, never printed. Exit 0, 1 when the input is not valid
+ * policy (nothing is printed), 2 on usage errors.
  */
 export async function importCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const { paths, context } = parse(args);

@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=32
 /**
  * The `portcullis` command. Composition root: the only place that wires sources, engine, adapters
- * and telemetry together (STYLE.md layout).
+ * and telemetry together (docs/architecture.md).
  */
 import { checkCommand, CHECK_HELP } from './check-command';
 import { validateCommand, VALIDATE_HELP } from './validate-command';
