@@ -39,32 +39,35 @@ describe('createTokenRegistry()', () => {
     ['another scheme', 'Basic b3BzOm9wcy10b2tlbg==', { ok: false, reason: 'missing' }],
     ['an unknown token', 'Bearer nope', { ok: false, reason: 'invalid' }],
     ['a digest instead of the token', `Bearer ${sha('ops-token')}`, { ok: false, reason: 'invalid' }],
-  ] as const)('authenticates %s', (_name, header, expected) => {
-    expect(tokens.authenticate(header)).toEqual(expected);
+  ] as const)('authenticates %s', async (_name, header, expected) => {
+    expect(await tokens.authenticate(header)).toEqual(expected);
   });
 
-  it('creates store tokens that work at once, lists them without secrets, and removes them', () => {
-    const token = tokens.create('ci', 'member', 'ops', new Date(0));
+  it('creates store tokens that work at once, lists them without secrets, and removes them', async () => {
+    const token = await tokens.create('ci', 'member', 'ops', new Date(0));
     expect(token).toMatch(/^pct_[A-Za-z0-9_-]{43}$/);
-    expect(tokens.authenticate(`Bearer ${token!}`)).toEqual({
+    expect(await tokens.authenticate(`Bearer ${token!}`)).toEqual({
       ok: true,
       principal: { name: 'ci', role: 'member', source: 'store' },
     });
-    expect(tokens.create('ci', 'admin', 'ops', new Date(0))).toBeUndefined();
-    expect(tokens.create('ops', 'admin', 'ops', new Date(0))).toBeUndefined();
-    expect(JSON.stringify(tokens.list())).not.toContain(token!.slice(4));
-    expect(tokens.remove('ops', 'ops', new Date(0))).toBe('file');
-    expect(tokens.remove('ci', 'ops', new Date(0))).toBe('removed');
-    expect(tokens.remove('ci', 'ops', new Date(0))).toBe('not_found');
-    expect(tokens.authenticate(`Bearer ${token!}`)).toEqual({ ok: false, reason: 'invalid' });
+    expect(await tokens.create('ci', 'admin', 'ops', new Date(0))).toBeUndefined();
+    expect(await tokens.create('ops', 'admin', 'ops', new Date(0))).toBeUndefined();
+    expect(JSON.stringify(await tokens.list())).not.toContain(token!.slice(4));
+    expect(await tokens.remove('ops', 'ops', new Date(0))).toBe('file');
+    expect(await tokens.remove('ci', 'ops', new Date(0))).toBe('removed');
+    expect(await tokens.remove('ci', 'ops', new Date(0))).toBe('not_found');
+    expect(await tokens.authenticate(`Bearer ${token!}`)).toEqual({ ok: false, reason: 'invalid' });
     const logged = JSON.stringify(events.query({ limit: 10 }));
     expect(logged).toContain('token_created');
     expect(logged).not.toContain(token!.slice(4));
   });
 
-  it('says so when no token is configured at all', () => {
+  it('says so when no token is configured at all', async () => {
     const empty = registry([]);
-    expect(empty.tokens.authenticate('Bearer anything')).toEqual({ ok: false, reason: 'none_configured' });
+    expect(await empty.tokens.authenticate('Bearer anything')).toEqual({
+      ok: false,
+      reason: 'none_configured',
+    });
     empty.db.close();
   });
 });

@@ -30,12 +30,12 @@ export type Authentication =
   | { readonly ok: false; readonly reason: 'none_configured' | 'missing' | 'invalid' };
 
 export interface TokenRegistry {
-  authenticate(authorization: string | undefined): Authentication;
-  list(): TokenView[];
+  authenticate(authorization: string | undefined): Promise<Authentication>;
+  list(): Promise<TokenView[]>;
   /** The new token in clear (shown once), or undefined when the name is taken. */
-  create(name: string, role: Role, actor: string, now: Date): string | undefined;
+  create(name: string, role: Role, actor: string, now: Date): Promise<string | undefined>;
   /** 'file' when the token comes from the tokens file and cannot be removed here. */
-  remove(name: string, actor: string, now: Date): 'removed' | 'not_found' | 'file';
+  remove(name: string, actor: string, now: Date): Promise<'removed' | 'not_found' | 'file'>;
 }
 
 export function roleAllows(have: Role, need: Role): boolean {
@@ -47,19 +47,26 @@ export function sha256Hex(text: string): string {
 }
 
 export function createTokenRegistry(fileTokens: readonly FileToken[], store: TokenStore): TokenRegistry {
-  let cache: Map<string, Principal & { digest: Buffer }> | undefined;
-  const index = (): Map<string, Principal & { digest: Buffer }> => {
-    if (cache !== undefined) return cache;
-    const map = new Map<string, Principal & { digest: Buffer }>();
+  type Index = Map<string, Principal & { digest: Buffer }>;
+  /** Built once from the store and dropped on every change; a build that fails is not kept. */
+  let cache: Promise<Index> | undefined;
+  const build = async (): Promise<Index> => {
+    const map: Index = new Map();
     const add = (t: { name: string; role: Role; sha256: string }, source: 'file' | 'store'): void => {
       if (!map.has(t.sha256)) {
         map.set(t.sha256, { name: t.name, role: t.role, source, digest: Buffer.from(t.sha256, 'hex') });
       }
     };
     for (const t of fileTokens) add(t, 'file');
-    for (const t of store.list()) add(t, 'store');
-    cache = map;
+    for (const t of await store.list()) add(t, 'store');
     return map;
+  };
+  const index = (): Promise<Index> => {
+    const building = (cache ??= build());
+    building.catch(() => {
+      if (cache === building) cache = undefined;
+    });
+    return building;
   };
   const event = (type: string, name: string, role: Role, actor: string, now: Date): EventRecord => ({
     type,
@@ -68,8 +75,8 @@ export function createTokenRegistry(fileTokens: readonly FileToken[], store: Tok
   });
 
   return {
-    authenticate(authorization) {
-      const tokens = index();
+    async authenticate(authorization) {
+      const tokens = await index();
       if (tokens.size === 0) return { ok: false, reason: 'none_configured' };
       const match = authorization === undefined ? null : /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization);
       if (match === null) return { ok: false, reason: 'missing' };
@@ -79,31 +86,34 @@ export function createTokenRegistry(fileTokens: readonly FileToken[], store: Tok
         return { ok: false, reason: 'invalid' };
       return { ok: true, principal: { name: found.name, role: found.role, source: found.source } };
     },
-    list() {
+    async list() {
       const fromFile = fileTokens.map((t): TokenView => ({
         name: t.name,
         role: t.role,
         source: 'file',
         created_at: null,
       }));
-      const fromStore = store
-        .list()
-        .map((t): TokenView => ({ name: t.name, role: t.role, source: 'store', created_at: t.createdAt }));
+      const fromStore = (await store.list()).map((t): TokenView => ({
+        name: t.name,
+        role: t.role,
+        source: 'store',
+        created_at: t.createdAt,
+      }));
       return [...fromFile, ...fromStore];
     },
-    create(name, role, actor, now) {
+    async create(name, role, actor, now) {
       if (fileTokens.some((t) => t.name === name)) return undefined;
       const token = `pct_${randomBytes(32).toString('base64url')}`;
       const stored: StoredToken = { name, role, sha256: sha256Hex(token), createdAt: now.toISOString() };
-      if (!store.add(stored, event('token_created', name, role, actor, now))) return undefined;
+      if (!(await store.add(stored, event('token_created', name, role, actor, now)))) return undefined;
       cache = undefined;
       return token;
     },
-    remove(name, actor, now) {
+    async remove(name, actor, now) {
       if (fileTokens.some((t) => t.name === name)) return 'file';
-      const existing = store.list().find((t) => t.name === name);
+      const existing = (await store.list()).find((t) => t.name === name);
       if (existing === undefined) return 'not_found';
-      store.remove(name, event('token_deleted', name, existing.role, actor, now));
+      await store.remove(name, event('token_deleted', name, existing.role, actor, now));
       cache = undefined;
       return 'removed';
     },

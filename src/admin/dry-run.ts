@@ -12,6 +12,7 @@ import type { Decider } from '../decide/decider';
 import { requestFromTarget } from '../decide/target-request';
 import { parseDocuments, type RawDocument } from '../policy/documents';
 import { parseIpLiteral } from '../policy/ip';
+import { fileOrigin } from '../policy/origin';
 import { normalizeHostname } from '../policy/hostname';
 import type { IpAddress } from '../policy/values';
 import type { AdminPolicy } from '../sources/admin-policy';
@@ -103,7 +104,11 @@ async function draftSnapshot(deps: DryRunDeps, draft: string | readonly unknown[
     if (syntax.length > 0) throw rejected(syntax);
     docs.push(...parsed.docs);
   } else {
-    draft.forEach((value, i) => docs.push({ file: `draft[${i}]`, line: 0, value, lineOf: () => 0 }));
+    // A draft is text the caller sent, read like a file of that name: `draft`, `draft[0]`, …
+    draft.forEach((value, i) => {
+      const file = `draft[${i}]`;
+      docs.push({ file, origin: fileOrigin(file, 0), line: 0, value, lineOf: () => 0 });
+    });
   }
   const { resources, issues } = await deps.policy.validateWith(docs);
   const errors = issues.filter((i) => i.severity === 'error');

@@ -4,11 +4,11 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { parseHostPattern } from '../policy/hostname';
+import { originOf } from '../policy/origin';
 import type { ResourceMeta } from '../policy/types';
 import { NATIVE_API_VERSION } from '../policy/types';
 import type { HostPattern } from '../policy/values';
 import type { AdminPolicy } from '../sources/admin-policy';
-import { isAdminSource } from '../sources/merged-policy';
 import type { SnapshotStore } from '../sources/snapshot-store';
 import type { EventRecord } from '../store/event-store';
 import type { ResourceDocument } from '../store/resource-store';
@@ -59,7 +59,9 @@ export function nativeDocument(
 
 /** Where a loaded resource was defined, for API views: the store, or a file the API cannot edit. */
 export function sourceOf(meta: ResourceMeta): { source: 'admin' } | { source: 'file'; file: string } {
-  return isAdminSource(meta.source.file) ? { source: 'admin' } : { source: 'file', file: meta.source.file };
+  return originOf(meta.source).kind === 'admin'
+    ? { source: 'admin' }
+    : { source: 'file', file: meta.source.file };
 }
 
 export function parseDomain(text: string, field: string): HostPattern {

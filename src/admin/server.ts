@@ -10,7 +10,6 @@
  */
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Decision } from '../engine/types';
 import type { Decider } from '../decide/decider';
 import { PolicyRejected, type AdminPolicy } from '../sources/admin-policy';
 import type { SnapshotStore } from '../sources/snapshot-store';
@@ -42,8 +41,6 @@ export interface AdminApiDeps {
   readonly queue: SerialQueue;
   /** The serving process's decider, for the dry run. */
   readonly decider: Decider;
-  /** The Decision's JSON form (`check --json`), shared with the CLI. */
-  readonly decisionJson: (d: Decision) => Record<string, unknown>;
   readonly store: { readonly file: string; open(): boolean };
   readonly logger?: Logger;
   readonly now?: () => Date;
@@ -141,7 +138,7 @@ function registerApi(app: FastifyInstance, api: AdminApiDeps): void {
   app.addHook('onRequest', async (request) => {
     const role = request.routeOptions.config.role;
     if (role === undefined) return;
-    const auth = api.tokens.authenticate(request.headers.authorization);
+    const auth = await api.tokens.authenticate(request.headers.authorization);
     if (!auth.ok) throw unauthorized(auth.reason, api.tokensFile);
     if (!roleAllows(auth.principal.role, role)) {
       throw new ApiError(
@@ -180,7 +177,7 @@ function registerApi(app: FastifyInstance, api: AdminApiDeps): void {
   registerFirewallPolicyRoutes(app, routeDeps);
   registerFirewallRuleRoutes(app, routeDeps);
   registerFirewallKeyRoutes(app, routeDeps);
-  registerTestRoutes(app, { ...routeDeps, decider: api.decider, decisionJson: api.decisionJson });
+  registerTestRoutes(app, { ...routeDeps, decider: api.decider });
   registerEventRoutes(app, api.events);
   registerTokenRoutes(app, {
     tokens: api.tokens,

@@ -1,16 +1,12 @@
 /**
- * Builds the running service: snapshot store (with reload), gRPC (ext_authz Check + health), admin
- * HTTP, metrics and logging. The only module that knows all of them.
+ * Builds the running service: gRPC (ext_authz Check + health), DNS, admin HTTP, metrics and
+ * logging, on top of the stores, policy sources and snapshot store of compose-service.ts. With it,
+ * the only module that knows all of them.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  DEFAULT_RELOAD_EMPTY_GRACE_MS,
-  DEFAULT_RELOAD_SETTLE_MS,
-  type ServeConfig,
-} from '../config/serve-config';
-import { createPolicyFiles } from '../sources/policy-files';
-import { createSnapshotStore, type SnapshotStore, type ReloadResult } from '../sources/snapshot-store';
-import { watchPolicyPaths, type PolicyWatcher } from '../sources/policy-watcher';
+import type { ServeConfig } from '../config/serve-config';
+import type { PolicySource } from '../sources/policy-source';
+import type { SnapshotStore, ReloadResult } from '../sources/snapshot-store';
 import { formatIssue } from '../policy/validate';
 import { decideInvalidRequest } from '../engine/decide';
 import { createDecider } from '../decide/decider';
@@ -21,17 +17,15 @@ import { createHealthService } from '../grpc/health';
 import { createAuthzHandler } from '../grpc/authz/service';
 import { createGrpcServer } from '../grpc/server';
 import { createAdminServer, type AdminServer } from '../admin/server';
-import { openAdminStore, type AdminStore } from '../admin/admin-store';
-import { decisionToJson } from '../engine/decision-json';
-import { createMetrics, type Metrics } from '../telemetry/metrics';
+import { createMetrics, type Metrics, type ReloadSource } from '../telemetry/metrics';
 import { publishDecision } from '../telemetry/decision-channel';
 import { instrumentUnary } from '../telemetry/grpc-metrics';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '../telemetry/otel';
 import type { Logger } from '../telemetry/logger';
 import type { Snapshot } from '../compile/snapshot';
+import { composeService, type ComposedService } from './compose-service';
 import { startDnsService, type DnsService } from './dns-service';
 import { createStartupSequence } from './startup-sequence';
-import { PortcullisError } from '../errors/portcullis-error';
 
 export interface RunningService {
   readonly grpcPort: number;
@@ -44,6 +38,10 @@ export interface RunningService {
   readonly telemetry: Telemetry;
   /** Health NOT_SERVING, let in-flight calls finish (up to the grace period), then close everything. */
   close(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
 }
 
 function logReload(logger: Logger, result: ReloadResult): void {
@@ -62,6 +60,16 @@ function logReload(logger: Logger, result: ReloadResult): void {
   }
 }
 
+/**
+ * The sources a reload is counted for (`portcullis_policy_reloads_total{source}`): those whose
+ * changes it loaded; startup and explicit reloads read every source and count for the first, the
+ * policy files.
+ */
+function reloadSources(result: ReloadResult, sources: readonly PolicySource[]): readonly ReloadSource[] {
+  if (result.changed.length > 0) return result.changed;
+  return sources.length > 0 ? [sources[0]!.kind] : [];
+}
+
 export async function startService(
   config: ServeConfig,
   logger: Logger,
@@ -69,29 +77,15 @@ export async function startService(
   telemetryOptions: TelemetryOptions = {},
 ): Promise<RunningService> {
   const metrics = createMetrics();
-  let adminStore: AdminStore;
+  let adminStore: ComposedService;
   try {
-    adminStore = openAdminStore({ ...config, registry: metrics.registry, logger });
+    adminStore = await composeService(config, { registry: metrics.registry, logger });
   } catch (err) {
-    throw new PortcullisError(
-      'startup_failed',
-      `admin store: ${err instanceof Error ? err.message : String(err)}`,
-      {},
-      { cause: err },
-    );
+    throw new StartupError(`admin store: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const files = createPolicyFiles(config.policyPaths, {
-    settleMs: config.reloadSettleMs ?? DEFAULT_RELOAD_SETTLE_MS,
-    emptyGraceMs: config.reloadEmptyGraceMs ?? DEFAULT_RELOAD_EMPTY_GRACE_MS,
-    logger,
-  });
-  const store = createSnapshotStore({
-    load: async (request) =>
-      adminStore.load(await (request.acceptedFiles === true ? files.accepted() : files.readNow())),
-    reloadState: () => files.status(),
-  });
+  const store = adminStore.snapshots;
   store.onReload((result) => {
-    metrics.recordReload(result.ok, 'file');
+    for (const source of reloadSources(result, adminStore.sources)) metrics.recordReload(result.ok, source);
     metrics.setSnapshotVersion(store.status().version);
     logReload(logger, result);
   });
@@ -99,8 +93,7 @@ export async function startService(
   const first = await store.reload();
   if (!first.ok) {
     await adminStore.close();
-    throw new PortcullisError(
-      'invalid_policy',
+    throw new StartupError(
       `policy in ${config.policyPaths.join(', ')} is invalid; not starting:\n${first.issues.map(formatIssue).join('\n')}`,
     );
   }
@@ -185,24 +178,18 @@ export async function startService(
 
   let admin: AdminServer | undefined;
   let adminPort: number | undefined;
-  const adminListen = config.adminPort;
-  if (adminListen !== 'off') {
+  if (config.adminPort >= 0) {
     admin = createAdminServer({
       status: () => store.status(),
       ready: () => !stopping && store.current() !== undefined && adminStore.isOpen(),
       registry: metrics.registry,
-      api: adminStore.api({
-        snapshots: store,
-        policyPaths: config.policyPaths,
-        decider,
-        decisionJson: decisionToJson,
-      }),
+      api: adminStore.adminApi(decider),
     });
     const server = admin;
     startup.onAbort(() => server.close());
     adminPort = await startup.listen(
-      { what: 'admin HTTP', address: config.adminAddress, port: adminListen },
-      () => server.listen(config.adminAddress, adminListen),
+      { what: 'admin HTTP', address: config.adminAddress, port: config.adminPort },
+      () => server.listen(config.adminAddress, config.adminPort),
     );
   }
 
@@ -213,15 +200,8 @@ export async function startService(
     logger.info({ address: config.adminAddress, port: adminPort }, 'admin HTTP listening');
   }
 
-  const watcher: PolicyWatcher = watchPolicyPaths(
-    config.policyPaths,
-    files,
-    () => void store.reload({ acceptedFiles: true }),
-    {
-      intervalMs: config.reloadIntervalMs,
-      onError: (err) => logger.error({ err }, 'checking the policy files failed'),
-    },
-  );
+  // Sources announce their changes (the policy files once settled) from now on.
+  const unwatch = store.watch();
 
   let closing: Promise<void> | undefined;
   return {
@@ -235,7 +215,7 @@ export async function startService(
       closing ??= (async () => {
         stopping = true;
         health.setServing(false);
-        watcher.close();
+        unwatch();
         await grpc.shutdown(config.shutdownGraceMs);
         await dns?.close();
         await admin?.close();

@@ -9,11 +9,15 @@ import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from 
 import type { Document, Node as YamlNode, YAMLError } from 'yaml';
 import type { Issue } from './types';
 import { extend } from './extend';
+import { fileOrigin, type Origin } from './origin';
 
 export type DocPath = readonly (string | number)[];
 
 export interface RawDocument {
+  /** How issues name the place (origin.ts `originLabel`): the file path for a file. */
   readonly file: string;
+  /** Which source the document came from, typed (origin.ts). */
+  readonly origin: Origin;
   /** 1-based line where the document's content starts. */
   readonly line: number;
   /** The document as plain JS (maps → objects, sequences → arrays). */
@@ -33,10 +37,12 @@ export function parseDocuments(file: string, text: string): { docs: RawDocument[
   const docs: RawDocument[] = [];
   const issues: Issue[] = [];
   const syntax = (error: YAMLError, severity: Issue['severity']): void => {
+    const line = lineAt(error.pos[0]);
     const issue: Issue = {
       code: 'POLICY_YAML_SYNTAX',
       file,
-      line: lineAt(error.pos[0]),
+      origin: fileOrigin(file, line),
+      line,
       path: '',
       message: error.message,
       severity,
@@ -61,10 +67,12 @@ export function parseDocuments(file: string, text: string): { docs: RawDocument[
     } catch (error: unknown) {
       // toJS throws on alias expansion beyond maxAliasCount (the "billion laughs" guard).
       const message = error instanceof Error ? error.message : String(error);
+      const line = lineAt(doc.range[0]);
       issues.push({
         code: 'POLICY_YAML_SYNTAX',
         file,
-        line: lineAt(doc.range[0]),
+        origin: fileOrigin(file, line),
+        line,
         path: '',
         message,
         severity: 'error',
@@ -73,9 +81,11 @@ export function parseDocuments(file: string, text: string): { docs: RawDocument[
     }
     if (value === null || value === undefined) continue;
     const start = startOf(doc.contents) ?? doc.range[0];
+    const line = lineAt(start);
     docs.push({
       file,
-      line: lineAt(start),
+      origin: fileOrigin(file, line),
+      line,
       value,
       lineOf: (path) => lineAt(offsetOf(doc, path) ?? start),
     });

@@ -6,6 +6,7 @@
  * (clrk.apoxy.dev, policies.mirrord.metalbear.co) are folded into one shape. Objects are frozen.
  */
 import type { Cidr, CidrBlock, HostPattern, IpAddress, LabelSelector, PortRange, Protocol } from './values';
+import type { Origin } from './origin';
 import type { IssueCode } from './issues';
 
 /** Our own API group; the seed groups are accepted as aliases of the same model. */
@@ -16,10 +17,15 @@ export const MIRRORD_GROUP = 'policies.mirrord.metalbear.co';
 
 /** Where a resource came from, for error messages and `explain` output. */
 export interface SourceRef {
-  /** File path as given, or `admin:` / `inline:` for other sources. */
+  /** How messages name the place: the file path as given, or `originLabel` of another source. */
   readonly file: string;
-  /** 1-based line of the document's first line. */
+  /** 1-based line of the document's first line; 0 when the source has no lines. */
   readonly line: number;
+  /**
+   * Which source defined it (origin.ts): what code reads to tell a file from the admin store.
+   * Absent only on resources built in code (tests, benchmarks), which count as files.
+   */
+  readonly origin?: Origin;
 }
 
 export interface ResourceMeta {
@@ -217,7 +223,10 @@ export type ResourceKind = Resource['kind'];
 export interface Issue {
   /** Stable code from the closed list ISSUE_CODES (src/policy/issues.ts), e.g. `POLICY_INVALID_CIDR`. */
   readonly code: IssueCode;
+  /** Where, for people: a file path or another source's `originLabel`. */
   readonly file: string;
+  /** The source document it is in, for code (origin.ts); absent when it is in none. */
+  readonly origin?: Origin;
   /** 1-based line; 0 when not known. */
   readonly line: number;
   /** JSON-pointer-like path inside the document, e.g. `spec.rules[0].matches[1].destinationCIDRs[2]`. */

@@ -32,6 +32,7 @@ export function createContext(doc: RawDocument): ValidationContext {
     const issue = {
       code,
       file: doc.file,
+      origin: doc.origin,
       line: doc.lineOf(path),
       path: formatPath(path),
       message,

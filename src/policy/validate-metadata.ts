@@ -48,7 +48,7 @@ export function validateMetadata(
   group: string,
 ): MetadataResult {
   const path: DocPath = ['metadata'];
-  const source = { file: ctx.doc.file, line: ctx.doc.line };
+  const source = { file: ctx.doc.file, line: ctx.doc.line, origin: ctx.doc.origin };
   const fallback = { apiVersion, group, name: '', namespace: DEFAULT_NAMESPACE, labels: {}, source };
   if (raw === undefined || raw === null) {
     ctx.error(path, 'POLICY_MISSING_FIELD', '`metadata` is required', 'add `metadata:` with a `name`');

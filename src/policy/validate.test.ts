@@ -40,7 +40,7 @@ describe('validateDocuments', () => {
       name: 'g',
       namespace: 'default',
       labels: {},
-      source: { file: 'a.yaml', line: 2 },
+      source: { file: 'a.yaml', line: 2, origin: { kind: 'file', file: 'a.yaml', line: 2 } },
     });
   });
 

@@ -6,7 +6,9 @@ import { createEventStore } from '../store/event-store';
 import { createResourceStore, type ResourceDocument } from '../store/resource-store';
 import { createSerialQueue } from '../store/serial-queue';
 import { createAdminPolicy, documentKey, PolicyRejected } from './admin-policy';
-import { loadMergedPolicies } from './merged-policy';
+import { createAdminSource } from './admin-store';
+import { createFileSource } from './files';
+import { createPolicyFiles } from './policy-files';
 import { createSnapshotStore } from './snapshot-store';
 
 const list = (name: string, allow: unknown[]): ResourceDocument => ({
@@ -20,10 +22,12 @@ function setup() {
   const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-admin-policy-'));
   const db = openAdminDatabase(undefined);
   const store = createResourceStore(db.policy);
+  const files = createPolicyFiles([dir], { settleMs: 1000, emptyGraceMs: 10_000 });
+  const source = createAdminSource(store);
   const snapshots = createSnapshotStore({
-    load: () => loadMergedPolicies([dir], () => store.list().map((r) => r.document)),
+    sources: [createFileSource([dir], files, { intervalMs: 60_000 }), source],
   });
-  const policy = createAdminPolicy({ store, snapshots, queue: createSerialQueue(), policyPaths: [dir] });
+  const policy = createAdminPolicy({ store, source, snapshots, queue: createSerialQueue() });
   return { db, store, snapshots, policy, events: createEventStore(db.events) };
 }
 
@@ -56,7 +60,7 @@ describe('createAdminPolicy().change()', () => {
         [['POLICY_INVALID_HOSTNAME', 'admin:EgressDomainList/l']],
       ]);
     });
-    expect(t.store.list()).toEqual([]);
+    expect(await t.store.list()).toEqual([]);
     expect(t.events.count()).toBe(0);
     expect(t.snapshots.status().version).toBe(version);
     t.db.close();
@@ -75,7 +79,7 @@ describe('createAdminPolicy().change()', () => {
         }),
       ),
     );
-    expect((t.store.list()[0]!.document.spec['allow'] as string[]).length).toBe(20);
+    expect(((await t.store.list())[0]!.document.spec['allow'] as string[]).length).toBe(20);
     t.db.close();
   });
 });

@@ -2,8 +2,8 @@
  * The write path of the admin API. Every change runs in one process-wide serial queue:
  *
  *   1. copy the stored documents and let the caller edit the copy (the candidate);
- *   2. validate the policy files and the candidate together, in memory: any error in a stored
- *      document rejects the change and nothing is written;
+ *   2. validate the candidate with every other source's documents as they are now (the policy
+ *      files), in memory: any error in a stored document rejects the change and nothing is written;
  *   3. commit the changed documents and their events in one transaction (fsynced);
  *   4. reload the snapshot, so that the 2xx answer means the next decision already sees the change.
  *
@@ -15,8 +15,9 @@ import type { Issue, Resource } from '../policy/types';
 import type { EventRecord } from '../store/event-store';
 import type { ResourceDocument, ResourceStore } from '../store/resource-store';
 import type { SerialQueue } from '../store/serial-queue';
-import { isAdminSource, readFileDocuments, storeDocument, validatePolicySet } from './merged-policy';
-import type { PolicySet } from './merged-policy';
+import { storeDocument } from './admin-store';
+import { mergeSources, type PolicySet, type SourcePart } from './merged-policy';
+import type { PolicySource } from './policy-source';
 import type { ReloadResult, SnapshotStore } from './snapshot-store';
 
 /** The candidate set of stored documents, keyed by `kind/name`. */
@@ -28,7 +29,7 @@ export interface EditResult<T> {
 }
 
 export interface EditContext {
-  /** Validated resources of the snapshot in force (files and store). */
+  /** Validated resources of the snapshot in force (every source). */
   readonly resources: readonly Resource[];
 }
 
@@ -37,7 +38,7 @@ export class PolicyRejected extends Error {
   override readonly name = 'PolicyRejected';
   constructor(
     readonly issues: readonly Issue[],
-    /** True when only policy files are at fault: no admin change can be accepted until they are fixed. */
+    /** True when only other sources (the policy files) are at fault: no admin change can be accepted until they are fixed. */
     readonly filesInvalid: boolean,
   ) {
     super(issues[0]?.message ?? 'the policy change does not validate');
@@ -46,11 +47,11 @@ export class PolicyRejected extends Error {
 
 export interface AdminPolicy {
   /** Stored documents by `kind/name`. */
-  documents(): DocumentDraft;
+  documents(): Promise<DocumentDraft>;
   resources(): readonly Resource[];
   change<T>(edit: (draft: DocumentDraft, context: EditContext) => EditResult<T>): Promise<T>;
   /**
-   * Files and stored documents with `draft` in place of any document of the same kind, namespace
+   * Every source's documents with `draft` in place of any document of the same kind, namespace
    * and name, validated as one set; nothing is written (the dry-run Test).
    */
   validateWith(draft: readonly RawDocument[]): Promise<PolicySet>;
@@ -62,21 +63,27 @@ export function documentKey(kind: string, name: string): string {
 
 export function createAdminPolicy(deps: {
   store: ResourceStore;
+  /** The admin store's PolicySource (admin-store.ts) among the snapshot store's sources. */
+  source: PolicySource;
   snapshots: SnapshotStore;
   queue: SerialQueue;
-  policyPaths: readonly string[];
   onReloadFailed?: (result: ReloadResult) => void;
 }): AdminPolicy {
-  const documents = (): DocumentDraft =>
-    new Map(deps.store.list().map(({ document: d }) => [documentKey(d.kind, d.metadata.name), d]));
+  const documents = async (): Promise<DocumentDraft> =>
+    new Map((await deps.store.list()).map(({ document: d }) => [documentKey(d.kind, d.metadata.name), d]));
   const resources = (): readonly Resource[] => deps.snapshots.current()?.resources ?? [];
 
-  async function validateDraft(draft: DocumentDraft): Promise<{ resources: Resource[]; issues: Issue[] }> {
-    const files = await readFileDocuments(deps.policyPaths);
-    return validatePolicySet(
-      files,
-      [...draft.values()].map((d) => storeDocument(d)),
+  /** Every source as it is now, with the draft standing in for the admin store's documents. */
+  async function validateDraft(draft: DocumentDraft): Promise<PolicySet> {
+    const candidate: SourcePart = {
+      kind: deps.source.kind,
+      documents: { docs: [...draft.values()].map((d) => storeDocument(d)), issues: [], files: [] },
+    };
+    const parts: SourcePart[] = (await deps.snapshots.read()).map((p) =>
+      p.source === deps.source ? candidate : p,
     );
+    if (!parts.includes(candidate)) parts.push(candidate);
+    return mergeSources(parts);
   }
 
   return {
@@ -84,7 +91,7 @@ export function createAdminPolicy(deps: {
     resources,
     change<T>(edit: (draft: DocumentDraft, context: EditContext) => EditResult<T>): Promise<T> {
       return deps.queue.run(async () => {
-        const before = documents();
+        const before = await documents();
         const draft = new Map(before);
         const { result, events } = edit(draft, { resources: resources() });
         const put = [...draft].filter(([k, d]) => before.get(k) !== d).map(([, d]) => d);
@@ -95,13 +102,13 @@ export function createAdminPolicy(deps: {
           const { issues } = await validateDraft(draft);
           const errors = issues.filter((i) => i.severity === 'error');
           if (errors.length > 0) {
-            const ours = errors.filter((i) => isAdminSource(i.file));
+            const ours = errors.filter((i) => i.origin?.kind === 'admin');
             throw new PolicyRejected(ours.length > 0 ? ours : errors, ours.length === 0);
           }
         }
-        deps.store.commit({ put, remove, events });
+        await deps.store.commit({ put, remove, events });
         if (put.length > 0 || remove.length > 0) {
-          const reloaded = await deps.snapshots.reload();
+          const reloaded = await deps.snapshots.reload({ changed: deps.source.name });
           if (!reloaded.ok) deps.onReloadFailed?.(reloaded);
         }
         return result;
@@ -110,12 +117,16 @@ export function createAdminPolicy(deps: {
     async validateWith(draft) {
       const replaced = new Set(draft.map((d) => rawKey(d.value)));
       const kept = (d: RawDocument): boolean => !replaced.has(rawKey(d.value));
-      const files = await readFileDocuments(deps.policyPaths);
-      const stored = [...documents().values()].map((d) => storeDocument(d));
-      return validatePolicySet({ ...files, docs: files.docs.filter(kept) }, [
-        ...stored.filter(kept),
-        ...draft,
-      ]);
+      const parts: SourcePart[] = (await deps.snapshots.read()).map((p) => ({
+        kind: p.kind,
+        documents: {
+          docs: p.documents.docs.filter(kept),
+          issues: p.documents.issues,
+          files: p.documents.files,
+        },
+      }));
+      // The draft is text the caller sent, read like files (dry-run.ts): its issues come first.
+      return mergeSources([...parts, { kind: 'file', documents: { docs: draft, issues: [], files: [] } }]);
     },
   };
 }

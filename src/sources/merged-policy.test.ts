@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CASCADE_FORCED_ANNOTATION } from '../policy/validate-namespace';
 import type { ResourceDocument } from '../store/resource-store';
-import { loadMergedPolicies } from './merged-policy';
+import { createAdminSource } from './admin-store';
+import { mergeSources, readFileDocuments, type PolicySet } from './merged-policy';
 
 const API = 'egress.portcullis.dev/v1alpha1';
 const ns = (p: string, allowed: string[], annotations?: Record<string, string>): ResourceDocument => ({
@@ -13,13 +14,24 @@ const ns = (p: string, allowed: string[], annotations?: Record<string, string>):
   spec: { path: p, allowedDomains: allowed },
 });
 
+/** The files under `paths` and `stored` as the admin store's documents, merged. */
+async function loadMergedPolicies(paths: string[], stored: () => ResourceDocument[]): Promise<PolicySet> {
+  const admin = createAdminSource({
+    list: async () => stored().map((document) => ({ document, updatedAt: '' })),
+  });
+  return mergeSources([
+    { kind: 'file', documents: await readFileDocuments(paths) },
+    { kind: 'admin', documents: await admin.documents('reload') },
+  ]);
+}
+
 function policyDir(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-merged-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   return dir;
 }
 
-describe('loadMergedPolicies()', () => {
+describe('mergeSources()', () => {
   it('validates files and stored documents as one set, references crossing between them', async () => {
     const dir = policyDir({
       'prod.yaml': `apiVersion: ${API}\nkind: EgressNamespace\nmetadata: { name: prod }\nspec: { allowedDomains: [a.example] }\n`,

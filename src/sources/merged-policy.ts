@@ -1,47 +1,32 @@
 /**
- * Policy files and admin-store documents as one policy set: parsed, validated together and
- * compiled into one snapshot, so references cross between them and a name defined in both is a
+ * Every source's documents as one policy set: parsed, validated together and compiled into one
+ * snapshot, so references cross between sources and a name defined in two of them is a
  * `POLICY_DUPLICATE_NAME` issue naming both places (never silently resolved).
  *
- * Store documents are named `admin:<kind>/<name>` in issues. They come after the files, so on a
- * clash the file keeps its definition and the issue lands on the store document.
+ * Documents are validated in source order, so on a clash the earlier source (the policy files come
+ * first) keeps its definition and the issue lands on the later one. Issues are listed by source,
+ * then file, then line; issues in no source document come first.
  */
 import type { RawDocument } from '../policy/documents';
 import { parseDocuments } from '../policy/documents';
+import type { Origin } from '../policy/origin';
 import type { Issue, Resource } from '../policy/types';
 import { validateDocuments } from '../policy/validate';
-import type { ResourceDocument } from '../store/resource-store';
+import type { PolicySource, PolicySourceKind, SourceDocuments, SourceRead } from './policy-source';
 import { readPolicyPaths } from './read-policy-files';
 
-export const ADMIN_SOURCE_PREFIX = 'admin:';
+/** The policy files as read (files.ts); the file source's documents. */
+export type FileDocuments = SourceDocuments;
 
-export interface FileDocuments {
-  readonly docs: readonly RawDocument[];
-  /** Files that could not be read or parsed. */
-  readonly issues: readonly Issue[];
-  /** File order, for sorting issues. */
-  readonly files: readonly string[];
+/** One source's documents, or a stand-in for them (a candidate being checked). */
+export interface SourcePart {
+  readonly kind: PolicySourceKind;
+  readonly documents: SourceDocuments;
 }
 
 export interface PolicySet {
   readonly resources: Resource[];
   readonly issues: Issue[];
-}
-
-export function adminSourceName(kind: string, name: string): string {
-  return `${ADMIN_SOURCE_PREFIX}${kind}/${name}`;
-}
-
-export function isAdminSource(file: string): boolean {
-  return file.startsWith(ADMIN_SOURCE_PREFIX);
-}
-
-/** A stored document as the validator reads a parsed file; lines are unknown (0). */
-export function storeDocument(
-  doc: ResourceDocument,
-  file = adminSourceName(doc.kind, doc.metadata.name),
-): RawDocument {
-  return { file, line: 0, value: doc, lineOf: () => 0 };
 }
 
 export async function readFileDocuments(paths: readonly string[]): Promise<FileDocuments> {
@@ -56,30 +41,48 @@ export async function readFileDocuments(paths: readonly string[]): Promise<FileD
   return { docs, issues, files: read.files.map((f) => f.file) };
 }
 
-/** Validates file documents and extra ones (store, draft) as one set; issues in file order, then the rest. */
-export function validatePolicySet(files: FileDocuments, extra: readonly RawDocument[]): PolicySet {
-  const validated = validateDocuments([...files.docs, ...extra]);
-  const issues = [...files.issues, ...validated.issues];
-  const order = new Map(files.files.map((file, index) => [file, index]));
-  const rank = (issue: Issue): number =>
-    order.get(issue.file) ?? (isAdminSource(issue.file) ? files.files.length : -1);
-  issues.sort((a, b) => rank(a) - rank(b) || a.line - b.line);
+/**
+ * Reads every source, in list order, each as `read` says. A source that fails fails the whole
+ * read, with its name in front of the reason.
+ */
+export async function readSources(
+  sources: readonly PolicySource[],
+  read: (source: PolicySource) => SourceRead,
+): Promise<(SourcePart & { readonly source: PolicySource })[]> {
+  const parts: (SourcePart & { readonly source: PolicySource })[] = [];
+  for (const source of sources) {
+    try {
+      parts.push({ source, kind: source.kind, documents: await source.documents(read(source)) });
+    } catch (err) {
+      throw new Error(`${source.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+  return parts;
+}
+
+/** Validates every part's documents as one set. */
+export function mergeSources(parts: readonly SourcePart[]): PolicySet {
+  const validated = validateDocuments(parts.flatMap((p) => p.documents.docs));
+  const issues = [...parts.flatMap((p) => p.documents.issues), ...validated.issues];
+  const rank = issueRank(parts);
+  const keys = new Map(issues.map((issue) => [issue, rank(issue)]));
+  issues.sort((a, b) => {
+    const [x, y] = [keys.get(a)!, keys.get(b)!];
+    return x[0] - y[0] || x[1] - y[1] || a.line - b.line;
+  });
   return { resources: validated.resources, issues };
 }
 
-/** File documents already read plus every document in the admin store, as one set. */
-export function mergePolicySet(files: FileDocuments, stored: readonly ResourceDocument[]): PolicySet {
-  return validatePolicySet(
-    files,
-    stored.map((d) => storeDocument(d)),
-  );
-}
-
-/** Files under `paths`, read now, plus every document in the admin store. */
-export async function loadMergedPolicies(
-  paths: readonly string[],
-  stored: () => readonly ResourceDocument[],
-): Promise<PolicySet> {
-  const files = await readFileDocuments(paths);
-  return mergePolicySet(files, stored());
+/** [the first part of the issue's source kind, the file's place among the files read]; -1 unknown. */
+function issueRank(parts: readonly SourcePart[]): (issue: Issue) => readonly [number, number] {
+  const partOf = new Map<PolicySourceKind, number>();
+  parts.forEach((p, i) => {
+    if (!partOf.has(p.kind)) partOf.set(p.kind, i);
+  });
+  const fileOrder = new Map<string, number>();
+  for (const p of parts) p.documents.files.forEach((file, i) => fileOrder.set(file, i));
+  const within = (origin: Origin): number =>
+    origin.kind === 'file' ? (fileOrder.get(origin.file) ?? -1) : 0;
+  return (issue) =>
+    issue.origin === undefined ? [-1, 0] : [partOf.get(issue.origin.kind) ?? -1, within(issue.origin)];
 }

@@ -1,7 +1,8 @@
 import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { mergePolicySet, readFileDocuments, type FileDocuments } from './merged-policy';
+import { createFileSource } from './files';
+import { readFileDocuments, type FileDocuments } from './merged-policy';
 import { createPolicyFiles, type PolicyFilesOptions } from './policy-files';
 import { createSnapshotStore } from './snapshot-store';
 
@@ -38,15 +39,12 @@ function setup(initial: string, options: Partial<PolicyFilesOptions> = {}) {
     now: () => clock.ms,
     ...options,
   });
-  const store = createSnapshotStore({
-    load: async (request) =>
-      mergePolicySet(await (request.acceptedFiles === true ? files.accepted() : files.readNow()), []),
-    reloadState: () => files.status(),
-  });
+  const source = createFileSource([dir], files, { intervalMs: 60_000 });
+  const store = createSnapshotStore({ sources: [source] });
   /** What the watcher does on a check: reload from the accepted files when a change was accepted. */
   const check = async (): Promise<boolean> => {
     const { changed } = await files.check();
-    if (changed) await store.reload({ acceptedFiles: true });
+    if (changed) await store.reload({ changed: source.name });
     return changed;
   };
   const loaded = (): string[] => (store.current()?.resources ?? []).map((r) => r.meta.name).sort();

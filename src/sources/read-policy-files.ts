@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseDocuments } from '../policy/documents';
 import type { RawDocument } from '../policy/documents';
 import type { IssueCode } from '../policy/issues';
+import { fileOrigin } from '../policy/origin';
 import type { Issue, Resource } from '../policy/types';
 import { validateDocuments } from '../policy/validate';
 
@@ -113,7 +114,15 @@ export async function loadPolicies(
 }
 
 function fileIssue(code: IssueCode, file: string, message: string, fix?: string): Issue {
-  const issue: Issue = { code, file, line: 0, path: '', message, severity: 'error' };
+  const issue: Issue = {
+    code,
+    file,
+    origin: fileOrigin(file, 0),
+    line: 0,
+    path: '',
+    message,
+    severity: 'error',
+  };
   return fix === undefined ? issue : { ...issue, fix };
 }
 

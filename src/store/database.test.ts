@@ -23,7 +23,7 @@ describe('openAdminDatabase()', () => {
     expect(db.open).toBe(false);
   });
 
-  it('keeps what was committed across a reopen', () => {
+  it('keeps what was committed across a reopen', async () => {
     const dataDir = dir();
     const first = openAdminDatabase(dataDir);
     const doc = {
@@ -32,15 +32,11 @@ describe('openAdminDatabase()', () => {
       metadata: { name: 'prod' },
       spec: { path: 'prod' },
     };
-    createResourceStore(first.policy).commit({ put: [doc], remove: [], events: [] });
+    await createResourceStore(first.policy).commit({ put: [doc], remove: [], events: [] });
     first.close();
     const second = openAdminDatabase(dataDir);
     try {
-      expect(
-        createResourceStore(second.policy)
-          .list()
-          .map((r) => r.document),
-      ).toEqual([doc]);
+      expect((await createResourceStore(second.policy).list()).map((r) => r.document)).toEqual([doc]);
     } finally {
       second.close();
     }

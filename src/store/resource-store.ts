@@ -4,6 +4,9 @@
  *
  * A change is a set of documents to put and to remove plus the events that describe it, committed
  * in one transaction: the events log never records a change that did not happen, nor misses one.
+ *
+ * The interface is asynchronous so that a networked store (PostgreSQL) can stand behind it; the
+ * SQLite one answers at once.
  */
 import type Database from 'better-sqlite3';
 import type { EventRecord } from './event-store';
@@ -34,8 +37,8 @@ export interface ResourceChange {
 
 export interface ResourceStore {
   /** Every stored document, ordered by kind then name (a stable load order). */
-  list(): StoredResource[];
-  commit(change: ResourceChange): void;
+  list(): Promise<StoredResource[]>;
+  commit(change: ResourceChange): Promise<void>;
 }
 
 export function createResourceStore(
@@ -58,11 +61,13 @@ export function createResourceStore(
     for (const e of change.events) insertEvent(e);
   });
   return {
-    list: () =>
+    list: async () =>
       select.all().map((row) => ({
         document: JSON.parse(row.document) as ResourceDocument,
         updatedAt: row.updated_at,
       })),
-    commit: (change) => commit(change),
+    commit: async (change) => {
+      commit(change);
+    },
   };
 }

@@ -1,6 +1,8 @@
 /**
  * Admin API tokens created through the API (`POST /api/tokens`). Only the SHA-256 digest of a token
  * is stored; the token itself is shown once, to whoever created it.
+ *
+ * Asynchronous, like the resource store, so that a networked store can stand behind it.
  */
 import type Database from 'better-sqlite3';
 import type { EventRecord } from './event-store';
@@ -18,11 +20,11 @@ export interface StoredToken {
 }
 
 export interface TokenStore {
-  list(): StoredToken[];
+  list(): Promise<StoredToken[]>;
   /** False when the name or the digest is taken. */
-  add(token: StoredToken, event: EventRecord): boolean;
+  add(token: StoredToken, event: EventRecord): Promise<boolean>;
   /** False when there was no such token. */
-  remove(name: string, event: EventRecord): boolean;
+  remove(name: string, event: EventRecord): Promise<boolean>;
 }
 
 export function createTokenStore(db: Database.Database): TokenStore {
@@ -45,9 +47,9 @@ export function createTokenStore(db: Database.Database): TokenStore {
     return removed;
   });
   return {
-    list: () =>
+    list: async () =>
       select.all().map((r) => ({ name: r.name, role: r.role, sha256: r.sha256, createdAt: r.created_at })),
-    add: (t, e) => add(t, e),
-    remove: (n, e) => remove(n, e),
+    add: async (t, e) => add(t, e),
+    remove: async (n, e) => remove(n, e),
   };
 }

@@ -60,15 +60,15 @@ const isForced = (request: FastifyRequest): boolean => {
 };
 
 export function registerNamespaceRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const storedDoc = (path: string) =>
-    deps.policy.documents().get(documentKey(KIND, namespaceResourceName(path)));
-  const viewOf = (path: string) => {
+  const storedDoc = async (path: string) =>
+    (await deps.policy.documents()).get(documentKey(KIND, namespaceResourceName(path)));
+  const viewOf = async (path: string) => {
     const ns = namespacesOf(deps.policy.resources()).find((n) => n.path === path);
     if (ns === undefined) throw notFound(`namespace ${path}`);
-    return namespaceView(ns, storedDoc(path));
+    return namespaceView(ns, await storedDoc(path));
   };
-  const answer = (path: string, result: Upserted) => ({
-    ...viewOf(path),
+  const answer = async (path: string, result: Upserted) => ({
+    ...(await viewOf(path)),
     ...(result.warnings.length > 0 ? { cascade_warnings: result.warnings } : {}),
   });
 
@@ -76,7 +76,7 @@ export function registerNamespaceRoutes(app: FastifyInstance, deps: RouteDeps): 
     '/api/fleet/namespaces',
     { config: { role: 'member' }, schema: { tags: ['namespaces'] } },
     async () => {
-      const stored = deps.policy.documents();
+      const stored = await deps.policy.documents();
       const list = namespacesOf(deps.policy.resources())
         .map((ns) => namespaceView(ns, stored.get(documentKey(KIND, namespaceResourceName(ns.path)))))
         .sort((a, b) => ((a['name'] as string) < (b['name'] as string) ? -1 : 1));
@@ -115,7 +115,7 @@ export function registerNamespaceRoutes(app: FastifyInstance, deps: RouteDeps): 
           now,
         });
       });
-      return reply.code(result.created ? 201 : 200).send(answer(path, result));
+      return reply.code(result.created ? 201 : 200).send(await answer(path, result));
     },
   );
 

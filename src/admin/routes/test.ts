@@ -1,6 +1,6 @@
 /** `POST /api/test`: the dry-run Test (Developer+ in seed 002's role table). */
 import type { FastifyInstance } from 'fastify';
-import type { Decision } from '../../engine/types';
+import { decisionToJson } from '../../engine/decision-json';
 import { dryRun, type DryRunDeps, type DryRunInput } from '../dry-run';
 
 const LABELS = { type: 'object', maxProperties: 64, additionalProperties: { type: 'string', maxLength: 63 } };
@@ -42,10 +42,7 @@ const body = {
   },
 };
 
-export function registerTestRoutes(
-  app: FastifyInstance,
-  deps: DryRunDeps & { decisionJson: (d: Decision) => Record<string, unknown> },
-): void {
+export function registerTestRoutes(app: FastifyInstance, deps: DryRunDeps): void {
   app.post(
     '/api/test',
     {
@@ -58,7 +55,7 @@ export function registerTestRoutes(
     },
     async (request) => {
       const decision = await dryRun(deps, request.body as DryRunInput);
-      return { dry_run: true, ...deps.decisionJson(decision) };
+      return { dry_run: true, ...decisionToJson(decision) };
     },
   );
 }

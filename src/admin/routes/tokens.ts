@@ -14,7 +14,7 @@ export function registerTokenRoutes(
 ): void {
   const tags = ['tokens'];
   app.get('/api/tokens', { config: { role: 'admin' }, schema: { tags } }, async () => ({
-    tokens: deps.tokens.list(),
+    tokens: await deps.tokens.list(),
   }));
 
   app.post(
