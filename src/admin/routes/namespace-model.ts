@@ -9,6 +9,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { ancestorPaths, cascadeViolations, checkNarrowing } from '../../policy/namespace-tree';
+import { adminOrigin } from '../../policy/origin';
 import type { CascadeViolation } from '../../policy/namespace-tree';
 import type { EgressNamespace, Resource } from '../../policy/types';
 import { CASCADE_FORCED_ANNOTATION } from '../../policy/validate-namespace';
@@ -94,7 +95,7 @@ function candidateOf(path: string, f: NamespaceFields): EgressNamespace {
       name: namespaceResourceName(path),
       namespace: 'default',
       labels: {},
-      source: { file: 'admin:', line: 0 },
+      source: { file: 'admin:', line: 0, origin: adminOrigin(KIND, namespaceResourceName(path)) },
     },
     path,
     description: f.description,
