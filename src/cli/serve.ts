@@ -26,6 +26,7 @@ import type { Snapshot } from '../compile/snapshot';
 import { composeService, type ComposedService } from './compose-service';
 import { startDnsService, type DnsService } from './dns-service';
 import { createStartupSequence } from './startup-sequence';
+import { PortcullisError } from '../errors/portcullis-error';
 
 export interface RunningService {
   readonly grpcPort: number;
@@ -38,10 +39,6 @@ export interface RunningService {
   readonly telemetry: Telemetry;
   /** Health NOT_SERVING, let in-flight calls finish (up to the grace period), then close everything. */
   close(): Promise<void>;
-}
-
-export class StartupError extends Error {
-  override readonly name = 'StartupError';
 }
 
 function logReload(logger: Logger, result: ReloadResult): void {
@@ -81,7 +78,12 @@ export async function startService(
   try {
     adminStore = await composeService(config, { registry: metrics.registry, logger });
   } catch (err) {
-    throw new StartupError(`admin store: ${err instanceof Error ? err.message : String(err)}`);
+    throw new PortcullisError(
+      'startup_failed',
+      `admin store: ${err instanceof Error ? err.message : String(err)}`,
+      {},
+      { cause: err },
+    );
   }
   const store = adminStore.snapshots;
   store.onReload((result) => {
@@ -93,7 +95,8 @@ export async function startService(
   const first = await store.reload();
   if (!first.ok) {
     await adminStore.close();
-    throw new StartupError(
+    throw new PortcullisError(
+      'invalid_policy',
       `policy in ${config.policyPaths.join(', ')} is invalid; not starting:\n${first.issues.map(formatIssue).join('\n')}`,
     );
   }
@@ -178,7 +181,8 @@ export async function startService(
 
   let admin: AdminServer | undefined;
   let adminPort: number | undefined;
-  if (config.adminPort >= 0) {
+  const adminListen = config.adminPort;
+  if (adminListen !== 'off') {
     admin = createAdminServer({
       status: () => store.status(),
       ready: () => !stopping && store.current() !== undefined && adminStore.isOpen(),
@@ -188,8 +192,8 @@ export async function startService(
     const server = admin;
     startup.onAbort(() => server.close());
     adminPort = await startup.listen(
-      { what: 'admin HTTP', address: config.adminAddress, port: config.adminPort },
-      () => server.listen(config.adminAddress, config.adminPort),
+      { what: 'admin HTTP', address: config.adminAddress, port: adminListen },
+      () => server.listen(config.adminAddress, adminListen),
     );
   }
 
