@@ -1,7 +1,7 @@
 /**
- * Who is calling the admin API (seeds 002/004 roles): a bearer token from the tokens file or the
- * store, each with a role. `member` reads policy; `developer` also changes it, runs the dry-run Test
- * and reads the events log; `admin` also manages tokens.
+ * Who is calling the admin API (the firewall model's roles): a bearer token from the tokens file or
+ * the store, each with a role. `member` reads policy; `developer` also changes it, runs the dry-run
+ * Test and reads the events log; `admin` also manages tokens.
  *
  * Tokens are compared by SHA-256 digest, in constant time once a candidate is found, and neither a
  * token nor its digest is ever logged or returned (except the new token, once, to its creator).

@@ -1,6 +1,6 @@
 /**
- * The dry-run Test (seed 002 "Dry-run a verdict before you depend on it", extended with the
- * destination the seed's Test lacks): one synthetic request through the real engine, against the
+ * The dry-run Test (the firewall model's "Dry-run a verdict before you depend on it", extended with
+ * the destination its Test lacks): one synthetic request through the real engine, against the
  * snapshot in force or against it with draft resources in place of their loaded namesakes.
  *
  * Nothing is dispatched and nothing is recorded as traffic: the decision is not published on the

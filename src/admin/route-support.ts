@@ -36,7 +36,7 @@ export function actorOf(request: FastifyRequest): string {
   return request.principal?.name ?? 'anonymous';
 }
 
-/** A policy-change event (seed 003 "What gets recorded"), attributed to the caller. */
+/** A policy-change event (the namespace model records every change), attributed to the caller. */
 export function policyEvent(
   type: string,
   request: FastifyRequest,

@@ -1,8 +1,8 @@
 /**
  * The admin HTTP surface (default port 8443): health and metrics, and, when the service has an
- * admin store, seed 003's REST API (egress lists, namespaces, workloads), seeds 002/004 firewall
- * policies, the dry-run Test, the events log and tokens, with roles. It reads and writes policy
- * through the admin store and the snapshot store; it decides nothing itself.
+ * admin store, the namespace model's REST API (egress lists, namespaces, workloads), the firewall
+ * model's policies, the dry-run Test, the events log and tokens, with roles. It reads and writes
+ * policy through the admin store and the snapshot store; it decides nothing itself.
  *
  * Bodies and queries are checked against JSON schemas with no coercion and no silent stripping:
  * a wrong type, an unknown field or a huge payload is an error with its own code (`api-error.ts`).
@@ -71,7 +71,8 @@ export function createAdminServer(deps: AdminDeps): AdminServer {
   const api = deps.api;
   const logger = api?.logger;
 
-  // `curl -d '{…}'` without -H sends form encoding; seed 003's examples do exactly that.
+  // `curl -d '{…}'` without -H sends form encoding; the namespace API's documented examples do
+  // exactly that.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, JSON.parse(body as string));

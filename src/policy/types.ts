@@ -1,5 +1,5 @@
 /**
- * The validated, normalised resource model (PRODUCT.md §2).
+ * The validated, normalised resource model.
  *
  * These are what validation returns: every string that names a host, CIDR or port has already been
  * parsed into the values of `values.ts`, defaults are filled in, and aliases of other API groups
@@ -9,7 +9,7 @@ import type { Cidr, CidrBlock, HostPattern, IpAddress, LabelSelector, PortRange,
 import type { Origin } from './origin';
 import type { IssueCode } from './issues';
 
-/** Our own API group; the seed groups are accepted as aliases of the same model. */
+/** Our own API group; the CLRK and mirrord groups are accepted as aliases of the same model. */
 export const NATIVE_GROUP = 'egress.portcullis.dev';
 export const NATIVE_API_VERSION = `${NATIVE_GROUP}/v1alpha1`;
 export const CLRK_GROUP = 'clrk.apoxy.dev';
@@ -109,7 +109,7 @@ export interface EgressDenyPolicy {
   readonly denyResponse: DenyResponse;
 }
 
-/** One `network.outgoing.allow/block` rule of seed 000; every given field must hold. */
+/** One `network.outgoing.allow/block` rule of a mirrord policy; every given field must hold. */
 export interface MirrordRule {
   readonly ipBlock?: CidrBlock;
   /** Regular expression source, matched with re2 against the normalised destination name. */
@@ -118,7 +118,7 @@ export interface MirrordRule {
   readonly ports: readonly { readonly protocol: Protocol; readonly port: number }[];
 }
 
-/** `MirrordPolicy` (namespaced) and `MirrordClusterPolicy` (everywhere), seed 000. */
+/** `MirrordPolicy` (namespaced) and `MirrordClusterPolicy` (everywhere), as mirrord defines them. */
 export interface MirrordPolicy {
   readonly kind: 'MirrordPolicy' | 'MirrordClusterPolicy';
   readonly meta: ResourceMeta;
@@ -130,7 +130,7 @@ export interface MirrordPolicy {
   readonly block: readonly MirrordRule[];
 }
 
-/** One entry of a firewall rule's list: a CIDR, an IP literal or a host name (seeds 002/004). */
+/** One entry of a firewall rule's list: a CIDR, an IP literal or a host name. */
 export type FirewallEntry =
   | { readonly kind: 'cidr'; readonly cidr: Cidr; readonly text: string }
   | { readonly kind: 'ip'; readonly ip: IpAddress; readonly text: string }
@@ -150,7 +150,7 @@ export interface FirewallRule {
   readonly brokenList?: string;
 }
 
-/** `EgressFirewallPolicy` (seeds 002/004): ordered rules, first in-scope rule wins. */
+/** `EgressFirewallPolicy` (the firewall model): ordered rules, first in-scope rule wins. */
 export interface EgressFirewallPolicy {
   readonly kind: 'EgressFirewallPolicy';
   readonly meta: ResourceMeta;
@@ -170,7 +170,7 @@ export interface DomainEntry {
   readonly requireAuth: boolean;
 }
 
-/** `EgressNamespace` (seed 003): one node of the hierarchy; children may only narrow. */
+/** `EgressNamespace` (the namespace model): one node of the hierarchy; children may only narrow. */
 export interface EgressNamespace {
   readonly kind: 'EgressNamespace';
   readonly meta: ResourceMeta;
@@ -182,7 +182,7 @@ export interface EgressNamespace {
   readonly blockedDomains: readonly HostPattern[];
 }
 
-/** `EgressDomainList` (seed 003): the global allow and block lists; block wins. */
+/** `EgressDomainList` (the namespace model): the global allow and block lists; block wins. */
 export interface EgressDomainList {
   readonly kind: 'EgressDomainList';
   readonly meta: ResourceMeta;

@@ -162,7 +162,7 @@ spec:
 });
 
 describe('registry and codes', () => {
-  it('serves every kind, the seed ones under their own API versions too', () => {
+  it('serves every kind, the CLRK and mirrord ones under their own API versions too', () => {
     expect([...KINDS.keys()]).toEqual([
       'EgressGateway',
       'EgressL4Route',

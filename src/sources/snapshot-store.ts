@@ -1,5 +1,5 @@
 /**
- * Holds the current Snapshot and replaces it atomically (STYLE.md habit 6).
+ * Holds the current Snapshot and replaces it atomically: a decision never sees half a policy change.
  *
  * A reload reads every policy source (policy-source.ts) in list order, validates their documents as
  * one set (merged-policy.ts), compiles a complete new Snapshot, and only then swaps one reference.

@@ -1,7 +1,7 @@
 /**
- * Seed 003 "Layer 2 — Namespace egress": `/api/fleet/namespaces` (create or update with POST, as the
- * seed's quarantine example does; PUT replaces, PATCH merges; GET lists or reads one; DELETE) and
- * `GET /api/fleet/workloads`.
+ * The namespace model's "Layer 2 — Namespace egress": `/api/fleet/namespaces` (create or update
+ * with POST, as its quarantine example does; PUT replaces, PATCH merges; GET lists or reads one;
+ * DELETE) and `GET /api/fleet/workloads`.
  *
  * "Children may only narrow": a domain no ancestor covers answers `child_widens_parent`; a change
  * that would leave a descendant uncovered answers `cascade_violations` unless `?force=true`, which

@@ -1,4 +1,4 @@
-/** `POST /api/test`: the dry-run Test (Developer+ in seed 002's role table). */
+/** `POST /api/test`: the dry-run Test (Developer+ in the role table of src/admin/auth.ts). */
 import type { FastifyInstance } from 'fastify';
 import { decisionToJson } from '../../engine/decision-json';
 import { dryRun, type DryRunDeps, type DryRunInput } from '../dry-run';
