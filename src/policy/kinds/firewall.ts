@@ -41,6 +41,7 @@ export const FIREWALL_RULE = object(
   },
   {
     required: ['label', 'verdict'],
+    alternatives: [['egress'], ['egress_json']],
     example: { label: 'deny metadata', verdict: 'deny', egress: { deny: ['169.254.169.254'] } },
   },
 );

@@ -129,6 +129,7 @@ function objectSchema(node: ObjectNode, flavor: Flavor): JsonSchema {
       });
     }
   }
+  if (flavor === 'crd' && node.alternatives !== undefined) rules.push(alternativesRule(node.alternatives));
   return compact({
     type: 'object',
     description: node.description,
@@ -137,6 +138,18 @@ function objectSchema(node: ObjectNode, flavor: Flavor): JsonSchema {
     properties,
     'x-kubernetes-validations': flavor === 'crd' ? nonEmpty(rules) : undefined,
   });
+}
+
+/** Exactly one group given, whole: `(has(a) && !has(b)) || (has(b) && !has(a))`. */
+function alternativesRule(groups: readonly (readonly string[])[]): { rule: string; message: string } {
+  const all = (group: readonly string[]) => group.map((f) => `has(${cel(f)})`).join(' && ');
+  const noneOf = (group: readonly string[]) => group.map((f) => `!has(${cel(f)})`).join(' && ');
+  const rule = groups
+    .map((group, i) => [all(group), ...groups.filter((_g, j) => j !== i).map(noneOf)].join(' && '))
+    .map((branch) => `(${branch})`)
+    .join(' || ');
+  const spelled = groups.map((group) => group.map((f) => `\`${f}\``).join(' and ')).join(', or ');
+  return { rule, message: `give ${spelled}` };
 }
 
 function fieldSchema(

@@ -17,7 +17,7 @@ export const PORT_ENTRY = object(
     startPort: port('First port of the range'),
     endPort: port('Last port of the range'),
   },
-  { example: { port: 443 } },
+  { alternatives: [['port'], ['startPort', 'endPort']], example: { port: 443 } },
 );
 
 export const L4_MATCH = object('What a rule allows: destinations, ports, transport and agents', {

@@ -74,6 +74,11 @@ export interface ObjectNode<P extends Properties = Properties> extends Described
    * it is not the usual one (label selectors report every problem as POLICY_INVALID_SELECTOR).
    */
   readonly issueCode?: IssueCode;
+  /**
+   * Field groups of which exactly one is given, whole (`[['port'], ['startPort', 'endPort']]`).
+   * The validator checks them by hand with its own messages; CRDs get a CEL rule.
+   */
+  readonly alternatives?: readonly (readonly string[])[];
   /** A minimal valid value, when the required fields alone are not one. */
   readonly example?: Readonly<Record<string, unknown>>;
 }
@@ -148,8 +153,9 @@ export function stringMap(values: StringNode, description: string, maxProperties
 export function object<P extends Properties>(
   description: string,
   properties: P,
-  options: Omit<ObjectNode<P>, 'type' | 'description' | 'properties' | 'required'> & {
+  options: Omit<ObjectNode<P>, 'type' | 'description' | 'properties' | 'required' | 'alternatives'> & {
     readonly required?: readonly (keyof P & string)[];
+    readonly alternatives?: readonly (readonly (keyof P & string)[])[];
   } = {},
 ): ObjectNode<P> {
   return Object.assign({ type: 'object' as const, description, properties }, options);
