@@ -1,4 +1,5 @@
-import { ApiError, API_ERRORS, toApiError } from './api-error';
+import { PortcullisError } from '../errors/portcullis-error';
+import { errorBody, toApiError } from './api-error';
 
 const fastifyError = (code: string, statusCode: number, message = 'm') =>
   Object.assign(new Error(message), { code, statusCode });
@@ -43,7 +44,7 @@ describe('toApiError()', () => {
     ],
   ] as const)('maps schema failure: %s', (_name, err, code, field) => {
     const api = toApiError(err);
-    expect([api.code, api.status, api.fields['field']]).toEqual([code, 400, field]);
+    expect([api.code, api.httpStatus, api.details['field']]).toEqual([code, 400, field]);
   });
 
   it.each([
@@ -53,14 +54,14 @@ describe('toApiError()', () => {
     ['FST_ERR_CTP_EMPTY_JSON_BODY', 400, 'invalid_json'],
   ] as const)('maps %s', (code, status, expected) => {
     const api = toApiError(fastifyError(code, status));
-    expect([api.code, api.status]).toEqual([expected, status]);
+    expect([api.code, api.httpStatus]).toEqual([expected, status]);
   });
 
-  it('keeps ApiErrors and hides the details of anything unexpected', () => {
-    const own = new ApiError('child_widens_parent', 'm', { namespace: 'a' });
+  it('keeps PortcullisErrors and hides the details of anything unexpected', () => {
+    const own = new PortcullisError('child_widens_parent', 'm', { namespace: 'a' });
     expect(toApiError(own)).toBe(own);
     const internal = toApiError(new TypeError('secret detail'));
-    expect([internal.code, internal.status, internal.message]).toEqual([
+    expect([internal.code, internal.httpStatus, internal.message]).toEqual([
       'internal_error',
       500,
       'internal error; see the server log',
@@ -68,11 +69,39 @@ describe('toApiError()', () => {
   });
 
   it("puts the code and message first in the body, then the error's own fields", () => {
-    expect(new ApiError('cascade_violations', 'm', { cascade_warnings: [] }).body()).toEqual({
-      error: 'cascade_violations',
-      message: 'm',
-      cascade_warnings: [],
-    });
-    expect(Object.values(API_ERRORS).every((s) => s >= 400 && s < 600)).toBe(true);
+    const body = errorBody(new PortcullisError('cascade_violations', 'm', { cascade_warnings: [] }));
+    expect(body).toEqual({ error: 'cascade_violations', message: 'm', cascade_warnings: [] });
+    expect(Object.keys(body)).toEqual(['error', 'message', 'cascade_warnings']);
+  });
+
+  it('answers each API error with the status it has always had (README, "Errors")', () => {
+    const statuses = {
+      invalid_json: 400,
+      wrong_type: 400,
+      unknown_field: 400,
+      missing_field: 400,
+      invalid_value: 400,
+      invalid_domain: 400,
+      unauthorized: 401,
+      forbidden: 403,
+      not_found: 404,
+      already_exists: 409,
+      defined_in_file: 409,
+      child_widens_parent: 409,
+      cascade_violations: 409,
+      policy_in_use: 409,
+      policy_files_invalid: 409,
+      payload_too_large: 413,
+      unsupported_media_type: 415,
+      invalid_policy: 422,
+      internal_error: 500,
+      not_ready: 503,
+    } as const;
+    for (const [code, status] of Object.entries(statuses)) {
+      expect([code, new PortcullisError(code as keyof typeof statuses, 'm').httpStatus]).toEqual([
+        code,
+        status,
+      ]);
+    }
   });
 });

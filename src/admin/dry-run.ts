@@ -17,7 +17,7 @@ import { normalizeHostname } from '../policy/hostname';
 import type { IpAddress } from '../policy/values';
 import type { AdminPolicy } from '../sources/admin-policy';
 import type { SnapshotStore } from '../sources/snapshot-store';
-import { ApiError } from './api-error';
+import { PortcullisError } from '../errors/portcullis-error';
 import { issueView } from './issue-view';
 
 export interface DryRunInput {
@@ -67,7 +67,7 @@ function requestOf(input: DryRunInput): EgressRequest {
   const built = requestFromTarget(input, 'dry-run');
   if (built.ok) return built.request;
   const message = built.field === 'destination' ? `destination ${built.message}` : built.message;
-  throw new ApiError('invalid_value', message, { field: `body.${built.field}` });
+  throw new PortcullisError('invalid_value', message, { field: `body.${built.field}` });
 }
 
 function fixedAnswers(answers: DryRunInput['resolve']): Map<string, readonly IpAddress[]> | undefined {
@@ -76,7 +76,7 @@ function fixedAnswers(answers: DryRunInput['resolve']): Map<string, readonly IpA
   for (const [name, ips] of Object.entries(answers)) {
     const normal = normalizeHostname(name);
     if (!normal.ok) {
-      throw new ApiError('invalid_value', `${name} is not a host name: ${normal.message}`, {
+      throw new PortcullisError('invalid_value', `${name} is not a host name: ${normal.message}`, {
         field: `body.resolve.${name}`,
       });
     }
@@ -85,7 +85,7 @@ function fixedAnswers(answers: DryRunInput['resolve']): Map<string, readonly IpA
       ips.map((text, i) => {
         const ip = parseIpLiteral(text);
         if (ip === undefined) {
-          throw new ApiError('invalid_value', `${text} is not an IP address`, {
+          throw new PortcullisError('invalid_value', `${text} is not an IP address`, {
             field: `body.resolve.${name}[${i}]`,
           });
         }
@@ -117,8 +117,8 @@ async function draftSnapshot(deps: DryRunDeps, draft: string | readonly unknown[
   return compileSnapshot(resources, { version, createdAt: new Date().toISOString() });
 }
 
-function rejected(issues: Parameters<typeof issueView>[0][]): ApiError {
-  return new ApiError('invalid_policy', `the draft does not validate: ${issues[0]!.message}`, {
+function rejected(issues: Parameters<typeof issueView>[0][]): PortcullisError {
+  return new PortcullisError('invalid_policy', `the draft does not validate: ${issues[0]!.message}`, {
     issues: issues.map(issueView),
   });
 }

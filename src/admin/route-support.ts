@@ -12,7 +12,7 @@ import type { AdminPolicy } from '../sources/admin-policy';
 import type { SnapshotStore } from '../sources/snapshot-store';
 import type { EventRecord } from '../store/event-store';
 import type { ResourceDocument } from '../store/resource-store';
-import { ApiError } from './api-error';
+import { PortcullisError } from '../errors/portcullis-error';
 import type { Principal } from './auth';
 import type { Role } from '../store/token-store';
 
@@ -67,7 +67,7 @@ export function sourceOf(meta: ResourceMeta): { source: 'admin' } | { source: 'f
 export function parseDomain(text: string, field: string): HostPattern {
   const parsed = parseHostPattern(text);
   if (parsed.ok) return parsed.pattern;
-  throw new ApiError('invalid_domain', parsed.message, {
+  throw new PortcullisError('invalid_domain', parsed.message, {
     field,
     domain: text,
     ...(parsed.fix === undefined ? {} : { fix: parsed.fix }),
@@ -79,16 +79,16 @@ export function parseDomains(list: readonly string[], field: string): HostPatter
   return list.map((text, i) => parseDomain(text, `${field}[${i}]`));
 }
 
-export function definedInFile(what: string, file: string): ApiError {
-  return new ApiError(
+export function definedInFile(what: string, file: string): PortcullisError {
+  return new PortcullisError(
     'defined_in_file',
     `${what} is defined in policy file ${file}; change it there (the admin API edits only what it created)`,
     { file },
   );
 }
 
-export function notFound(what: string): ApiError {
-  return new ApiError('not_found', `${what} does not exist`);
+export function notFound(what: string): PortcullisError {
+  return new PortcullisError('not_found', `${what} does not exist`);
 }
 
 /** Shared JSON-schema pieces. */

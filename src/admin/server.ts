@@ -17,7 +17,8 @@ import type { EventRecorderStatus } from '../store/event-recorder';
 import type { EventStore } from '../store/event-store';
 import type { SerialQueue } from '../store/serial-queue';
 import type { Logger } from '../telemetry/logger';
-import { ApiError, toApiError } from './api-error';
+import { errorBody, toApiError } from './api-error';
+import { PortcullisError } from '../errors/portcullis-error';
 import { roleAllows, type TokenRegistry } from './auth';
 import { issueView } from './issue-view';
 import { registerEgressRoutes } from './routes/egress';
@@ -77,7 +78,10 @@ export function createAdminServer(deps: AdminDeps): AdminServer {
     try {
       done(null, JSON.parse(body as string));
     } catch (err) {
-      done(new ApiError('invalid_json', `the body is not valid JSON: ${(err as Error).message}`), undefined);
+      done(
+        new PortcullisError('invalid_json', `the body is not valid JSON: ${(err as Error).message}`),
+        undefined,
+      );
     }
   });
 
@@ -86,13 +90,15 @@ export function createAdminServer(deps: AdminDeps): AdminServer {
     if (answer.code === 'internal_error')
       logger?.error({ err, url: request.url }, 'admin API internal error');
     if (answer.code === 'unauthorized') void reply.header('www-authenticate', 'Bearer');
-    return reply.code(answer.status).send(answer.body());
+    return reply.code(answer.httpStatus).send(errorBody(answer));
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const answer = new PortcullisError(
+      'not_found',
+      `no route ${request.method} ${request.url.split('?')[0]}`,
+    );
+    return reply.code(answer.httpStatus).send(errorBody(answer));
+  });
 
   void app.register(swagger, {
     openapi: {
@@ -142,7 +148,7 @@ function registerApi(app: FastifyInstance, api: AdminApiDeps): void {
     const auth = await api.tokens.authenticate(request.headers.authorization);
     if (!auth.ok) throw unauthorized(auth.reason, api.tokensFile);
     if (!roleAllows(auth.principal.role, role)) {
-      throw new ApiError(
+      throw new PortcullisError(
         'forbidden',
         `this needs the ${role} role; token ${auth.principal.name} has ${auth.principal.role}`,
         {
@@ -191,32 +197,32 @@ function registerApi(app: FastifyInstance, api: AdminApiDeps): void {
 function unauthorized(
   reason: 'none_configured' | 'missing' | 'invalid',
   tokensFile: string | undefined,
-): ApiError {
+): PortcullisError {
   switch (reason) {
     case 'none_configured':
-      return new ApiError(
+      return new PortcullisError(
         'unauthorized',
         'no admin API tokens are configured: start serve with --tokens FILE (PORTCULLIS_TOKENS), a YAML list of {name, role, sha256}; `portcullis hash-key` prints the sha256 of a token',
       );
     case 'missing':
-      return new ApiError('unauthorized', 'send an API token as `Authorization: Bearer <token>`');
+      return new PortcullisError('unauthorized', 'send an API token as `Authorization: Bearer <token>`');
     case 'invalid':
-      return new ApiError(
+      return new PortcullisError(
         'unauthorized',
         `the bearer token is not known${tokensFile === undefined ? '' : ` (tokens come from ${tokensFile} and POST /api/tokens)`}`,
       );
   }
 }
 
-function rejected(err: PolicyRejected): ApiError {
+function rejected(err: PolicyRejected): PortcullisError {
   const issues = err.issues.map(issueView);
   return err.filesInvalid
-    ? new ApiError(
+    ? new PortcullisError(
         'policy_files_invalid',
         `the policy files have errors, so no admin change can be checked until they are fixed: ${err.message}`,
         { issues },
       )
-    : new ApiError('invalid_policy', `the change does not validate: ${err.message}`, { issues });
+    : new PortcullisError('invalid_policy', `the change does not validate: ${err.message}`, { issues });
 }
 
 function eventStatus(s: EventRecorderStatus): Record<string, unknown> {

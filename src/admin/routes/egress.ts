@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { EgressDomainList, Resource } from '../../policy/types';
 import { documentKey, type DocumentDraft } from '../../sources/admin-policy';
 import type { ResourceDocument } from '../../store/resource-store';
-import { ApiError } from '../api-error';
+import { PortcullisError } from '../../errors/portcullis-error';
 import {
   SCHEMA,
   definedInFile,
@@ -150,7 +150,7 @@ export function registerEgressRoutes(app: FastifyInstance, deps: RouteDeps): voi
 }
 
 /** Not in the stored list: defined in a file (which the API cannot edit), or nowhere. */
-function missing(resources: readonly Resource[], list: List, domain: string): ApiError {
+function missing(resources: readonly Resource[], list: List, domain: string): PortcullisError {
   const inFile = resources.find(
     (r): r is EgressDomainList =>
       r.kind === KIND && r[list].some((e) => e.pattern.text === domain) && sourceOf(r.meta).source === 'file',
@@ -158,5 +158,5 @@ function missing(resources: readonly Resource[], list: List, domain: string): Ap
   if (inFile !== undefined) {
     return definedInFile(`${domain} on the ${list} list`, inFile.meta.source.file);
   }
-  return new ApiError('not_found', `${domain} is not on the global ${list} list`, { domain, list });
+  return new PortcullisError('not_found', `${domain} is not on the global ${list} list`, { domain, list });
 }

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { normalizeHostname } from '../../policy/hostname';
 import type { EventStore } from '../../store/event-store';
-import { ApiError } from '../api-error';
+import { PortcullisError } from '../../errors/portcullis-error';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
@@ -44,9 +44,13 @@ function timeOf(text: string | undefined, field: string): number | undefined {
   if (text === undefined) return undefined;
   const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
   if (!Number.isFinite(ms)) {
-    throw new ApiError('invalid_value', `query.${field} must be an ISO 8601 time or epoch milliseconds`, {
-      field: `query.${field}`,
-    });
+    throw new PortcullisError(
+      'invalid_value',
+      `query.${field} must be an ISO 8601 time or epoch milliseconds`,
+      {
+        field: `query.${field}`,
+      },
+    );
   }
   return ms;
 }
@@ -59,7 +63,7 @@ export function registerEventRoutes(app: FastifyInstance, events: EventStore): v
       const q = request.query as Query;
       const limit = q.limit === undefined ? DEFAULT_LIMIT : Number(q.limit);
       if (limit < 1 || limit > MAX_LIMIT) {
-        throw new ApiError('invalid_value', `query.limit must be from 1 to ${MAX_LIMIT}`, {
+        throw new PortcullisError('invalid_value', `query.limit must be from 1 to ${MAX_LIMIT}`, {
           field: 'query.limit',
         });
       }

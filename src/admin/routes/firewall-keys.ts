@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EgressAgent, Resource } from '../../policy/types';
 import { documentKey, type DocumentDraft } from '../../sources/admin-policy';
 import type { ResourceDocument } from '../../store/resource-store';
-import { ApiError } from '../api-error';
+import { PortcullisError } from '../../errors/portcullis-error';
 import {
   SCHEMA,
   definedInFile,
@@ -102,9 +102,13 @@ export function registerFirewallKeyRoutes(app: FastifyInstance, deps: RouteDeps)
         if (inFile !== undefined)
           throw definedInFile(`this key (agent ${inFile.meta.name})`, inFile.meta.source.file);
         if (!policiesOf(resources).some((p) => p.meta.name === input.firewall_policy_id)) {
-          throw new ApiError('not_found', `firewall policy ${input.firewall_policy_id} does not exist`, {
-            field: 'body.firewall_policy_id',
-          });
+          throw new PortcullisError(
+            'not_found',
+            `firewall policy ${input.firewall_policy_id} does not exist`,
+            {
+              field: 'body.firewall_policy_id',
+            },
+          );
         }
         const previous = storedKeyAgent(draft, sha256);
         if (previous !== undefined) draft.delete(previous[0]);

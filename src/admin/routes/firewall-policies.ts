@@ -9,7 +9,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EgressAgent } from '../../policy/types';
-import { ApiError } from '../api-error';
+import { PortcullisError } from '../../errors/portcullis-error';
 import { SCHEMA, definedInFile, policyEvent, sourceOf, type RouteDeps } from '../route-support';
 import {
   POLICIES_PATH,
@@ -80,7 +80,7 @@ export function registerFirewallPolicyRoutes(app: FastifyInstance, deps: RouteDe
         if (inFile !== undefined)
           throw definedInFile(`firewall policy ${input.name}`, inFile.meta.source.file);
         if (draft.has(firewallKey(input.name))) {
-          throw new ApiError(
+          throw new PortcullisError(
             'already_exists',
             `firewall policy ${input.name} already exists; use PUT or PATCH to change it`,
           );
@@ -105,9 +105,13 @@ export function registerFirewallPolicyRoutes(app: FastifyInstance, deps: RouteDe
         const name = nameOf(request);
         const input = request.body as PolicyInput;
         if (input.name !== undefined && input.name !== name) {
-          throw new ApiError('invalid_value', `body.name ${input.name} differs from the path's ${name}`, {
-            field: 'body.name',
-          });
+          throw new PortcullisError(
+            'invalid_value',
+            `body.name ${input.name} differs from the path's ${name}`,
+            {
+              field: 'body.name',
+            },
+          );
         }
         await deps.policy.change((draft, { resources }) => {
           const doc = storedPolicy(draft, resources, name);
@@ -134,7 +138,7 @@ export function registerFirewallPolicyRoutes(app: FastifyInstance, deps: RouteDe
           .filter((r): r is EgressAgent => r.kind === 'EgressAgent' && r.firewallPolicy === name)
           .map((a) => a.meta.name);
         if (users.length > 0) {
-          throw new ApiError(
+          throw new PortcullisError(
             'policy_in_use',
             `firewall policy ${name} is attached to ${users.join(', ')}; detach it first`,
             {

@@ -3,7 +3,7 @@
  * add (at a `position`), replace, remove. Labels name rules in decisions, so they are unique.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError } from '../api-error';
+import { PortcullisError } from '../../errors/portcullis-error';
 import { SCHEMA, notFound, policyEvent, type RouteDeps } from '../route-support';
 import {
   POLICIES_PATH,
@@ -67,7 +67,7 @@ export function registerFirewallRuleRoutes(app: FastifyInstance, deps: RouteDeps
       const { position, ...rule } = request.body as RuleInput & { position?: number };
       await editRules(request, 'firewall_rule_added', (rules) => {
         if (rules.some((r) => r.label === rule.label)) {
-          throw new ApiError(
+          throw new PortcullisError(
             'already_exists',
             `a rule labelled "${rule.label}" already exists; labels name rules in decisions`,
           );

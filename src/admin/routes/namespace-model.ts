@@ -15,7 +15,7 @@ import type { EgressNamespace, Resource } from '../../policy/types';
 import { CASCADE_FORCED_ANNOTATION } from '../../policy/validate-namespace';
 import { documentKey, type DocumentDraft, type EditResult } from '../../sources/admin-policy';
 import type { ResourceDocument } from '../../store/resource-store';
-import { ApiError } from '../api-error';
+import { PortcullisError } from '../../errors/portcullis-error';
 import {
   definedInFile,
   nativeDocument,
@@ -137,11 +137,11 @@ export function upsert(
   const widens = checkNarrowing(others, candidate);
   if (widens !== undefined) {
     const { kind, ...fieldsOfError } = widens;
-    throw new ApiError(kind, widens.message, fieldsOfError);
+    throw new PortcullisError(kind, widens.message, fieldsOfError);
   }
   const warnings = cascadeViolations(others, candidate);
   if (warnings.length > 0 && !options.force) {
-    throw new ApiError(
+    throw new PortcullisError(
       'cascade_violations',
       `the change would leave ${warnings.length} descendant namespace(s) allowing domains ${path} no longer allows; narrow them first, or repeat with ?force=true`,
       { cascade_warnings: warnings },

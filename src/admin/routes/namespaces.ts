@@ -12,7 +12,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EgressAgent } from '../../policy/types';
 import { documentKey } from '../../sources/admin-policy';
-import { ApiError } from '../api-error';
+import { PortcullisError } from '../../errors/portcullis-error';
 import { SCHEMA, definedInFile, notFound, policyEvent, sourceOf, type RouteDeps } from '../route-support';
 import {
   EMPTY_NAMESPACE,
@@ -129,9 +129,13 @@ export function registerNamespaceRoutes(app: FastifyInstance, deps: RouteDeps): 
         const path = (request.params as { '*': string })['*'];
         const input = request.body as NamespaceInput;
         if (input.name !== undefined && input.name !== path) {
-          throw new ApiError('invalid_value', `body.name ${input.name} differs from the path's ${path}`, {
-            field: 'body.name',
-          });
+          throw new PortcullisError(
+            'invalid_value',
+            `body.name ${input.name} differs from the path's ${path}`,
+            {
+              field: 'body.name',
+            },
+          );
         }
         const now = deps.now();
         const result = await deps.policy.change((draft, { resources }) => {

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ROLES, type Role } from '../../store/token-store';
 import type { SerialQueue } from '../../store/serial-queue';
-import { ApiError } from '../api-error';
+import { PortcullisError } from '../../errors/portcullis-error';
 import type { TokenRegistry } from '../auth';
 import { actorOf, definedInFile, notFound } from '../route-support';
 
@@ -34,7 +34,8 @@ export function registerTokenRoutes(
     async (request, reply) => {
       const { name, role } = request.body as { name: string; role: Role };
       const token = await deps.queue.run(() => deps.tokens.create(name, role, actorOf(request), deps.now()));
-      if (token === undefined) throw new ApiError('already_exists', `a token named ${name} already exists`);
+      if (token === undefined)
+        throw new PortcullisError('already_exists', `a token named ${name} already exists`);
       return reply.code(201).send({ name, role, token });
     },
   );
