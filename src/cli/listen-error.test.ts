@@ -27,6 +27,7 @@ describe('listenError', () => {
     expect(asked).toStrictEqual([['tcp', '127.0.0.1', 8443]]);
     expect(err.code).toBe('EADDRINUSE');
     expect(err.exitCode).toBe(EXIT_LISTEN_FAILED);
+    expect([err.errorCode, err.exitCode]).toEqual(['listen_failed', 3]);
   });
 
   test('without a known holder the line just stops there', () => {
@@ -90,5 +91,6 @@ describe('listenError', () => {
     );
     expect(err.code).toBeUndefined();
     expect(err.exitCode).toBe(EXIT_NOT_STARTED);
+    expect([err.errorCode, err.exitCode]).toEqual(['startup_failed', 1]);
   });
 });

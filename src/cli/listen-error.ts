@@ -3,11 +3,12 @@
  * `cannot listen on 127.0.0.1:8443 (admin HTTP): address already in use (held by pid 4242, nginx)`.
  */
 import { findPortHolder, type PortHolder, type Transport } from './port-holder';
+import { exitCodeOf, type ErrorCode } from '../errors/error-codes';
 
 /** `serve`'s exit code when the system refused an address: in use, not permitted, not on this host. */
-export const EXIT_LISTEN_FAILED = 3;
+export const EXIT_LISTEN_FAILED = exitCodeOf('listen_failed');
 /** `serve`'s exit code for any other failure to start (docs/operations.md). */
-export const EXIT_NOT_STARTED = 1;
+export const EXIT_NOT_STARTED = exitCodeOf('startup_failed');
 
 export interface ListenTarget {
   /** What listens there, for the message: `gRPC`, `admin HTTP`, `DNS`. */
@@ -31,8 +32,16 @@ export class ListenError extends Error {
     super(message, options);
   }
 
+  /**
+   * Its code in the error table (src/errors/error-codes.ts). `code` stays the system's error code,
+   * which is what callers of a listener expect to read there.
+   */
+  get errorCode(): ErrorCode {
+    return this.code === undefined ? 'startup_failed' : 'listen_failed';
+  }
+
   get exitCode(): number {
-    return this.code === undefined ? EXIT_NOT_STARTED : EXIT_LISTEN_FAILED;
+    return exitCodeOf(this.errorCode);
   }
 }
 
