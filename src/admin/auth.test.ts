@@ -3,7 +3,8 @@ import { openAdminDatabase } from '../store/database';
 import { createEventStore } from '../store/event-store';
 import { createTokenStore } from '../store/token-store';
 import { createTokenRegistry, roleAllows } from './auth';
-import { parseTokens, type FileToken, type TokensFileError } from './tokens-file';
+import { parseTokens, type FileToken } from './tokens-file';
+import { PortcullisError } from '../errors/portcullis-error';
 
 const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 const FILE: FileToken[] = [
@@ -90,7 +91,9 @@ describe('parseTokens()', () => {
       parseTokens('t.yaml', value);
       return [];
     } catch (err) {
-      return [...(err as TokensFileError).problems];
+      expect(err).toBeInstanceOf(PortcullisError);
+      expect((err as PortcullisError).code).toBe('config_invalid');
+      return [...(err as PortcullisError).problems];
     }
   };
   it.each([

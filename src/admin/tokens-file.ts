@@ -6,18 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ROLES, type Role } from '../store/token-store';
+import { problemsError } from '../errors/portcullis-error';
 
 export interface FileToken {
   readonly name: string;
   readonly role: Role;
   readonly sha256: string;
-}
-
-export class TokensFileError extends Error {
-  override readonly name = 'TokensFileError';
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join('\n'));
-  }
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
@@ -28,7 +22,7 @@ export function readTokensFile(file: string): FileToken[] {
   try {
     parsed = parseYaml(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new TokensFileError([`${file}: ${err instanceof Error ? err.message : String(err)}`]);
+    throw problemsError('config_invalid', [`${file}: ${err instanceof Error ? err.message : String(err)}`]);
   }
   return parseTokens(file, parsed ?? []);
 }
@@ -36,7 +30,7 @@ export function readTokensFile(file: string): FileToken[] {
 export function parseTokens(file: string, parsed: unknown): FileToken[] {
   const problems: string[] = [];
   if (!Array.isArray(parsed)) {
-    throw new TokensFileError([`${file}: expected a list of {name, role, sha256} entries`]);
+    throw problemsError('config_invalid', [`${file}: expected a list of {name, role, sha256} entries`]);
   }
   const tokens: FileToken[] = [];
   const names = new Set<string>();
@@ -71,6 +65,6 @@ export function parseTokens(file: string, parsed: unknown): FileToken[] {
       tokens.push({ name, role: role as Role, sha256: sha256.toLowerCase() });
     }
   });
-  if (problems.length > 0) throw new TokensFileError(problems);
+  if (problems.length > 0) throw problemsError('config_invalid', problems);
   return tokens;
 }
