@@ -8,6 +8,7 @@ import type { Issue } from '../../policy/types';
 import type { SnapshotStatus } from '../../sources/snapshot-store';
 import type { Role } from '../../store/token-store';
 import { issueView } from '../issue-view';
+import { httpStatusOf } from '../../errors/error-codes';
 
 export interface HealthDeps {
   status(): SnapshotStatus;
@@ -40,7 +41,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps, sta
   app.get('/readyz', { schema: { tags: ['health'] } }, async (_req, reply) => {
     const ready = deps.ready();
     return reply
-      .code(ready ? 200 : 503)
+      .code(ready ? 200 : httpStatusOf('not_ready'))
       .send({ status: ready ? 'ready' : 'not_ready', snapshotVersion: deps.status().version });
   });
   app.get(
