@@ -1,7 +1,7 @@
 /**
  * The admin API's errors are PortcullisErrors (src/errors/portcullis-error.ts): a stable `error`
  * code, an HTTP status from the one table of error codes (src/errors/error-codes.ts), a `message`,
- * and whatever fields the seed shows for that error (seed 003's `child_widens_parent` carries
+ * and whatever fields the namespace API shows for that error (its `child_widens_parent` carries
  * `namespace`, `domain`, `ancestor`; `cascade_violations` carries `cascade_warnings`). Fastify's
  * own failures (schema validation, body size, JSON syntax, media type) are translated here too, so
  * every answer that is not 2xx has the same shape.
