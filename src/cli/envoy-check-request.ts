@@ -58,7 +58,10 @@ export function envoyCheckFromTarget(target: ServerTarget): EnvoyCheckResult {
   return ok(shape, { source: peerOf(request), request: { http: httpOf(request) } }, target);
 }
 
-/** Network filter: only the address Envoy dials, the SNI, and who is calling (§3.3). */
+/**
+ * Network filter: only the address Envoy dials, the SNI, and who is calling
+ * (docs/envoy-contract.md §3.2).
+ */
 function l4Check(target: ServerTarget, request: EgressRequest, isUrl: boolean): EnvoyCheckResult {
   if (target.transparent === true) return fail('--l4 and --transparent are different filters; give one');
   if (target.method !== undefined || isUrl) {
@@ -91,7 +94,10 @@ function l4Check(target: ServerTarget, request: EgressRequest, isUrl: boolean): 
   return ok('l4', attributes, target);
 }
 
-/** HTTP filter behind `original_dst`: Host from the request, the real destination beside it (§3.2). */
+/**
+ * HTTP filter behind `original_dst`: Host from the request, the real destination beside it
+ * (docs/envoy-contract.md §3.1 row 4).
+ */
 function transparentCheck(target: ServerTarget, request: EgressRequest): EnvoyCheckResult {
   if (request.l7?.method === 'CONNECT') return fail('--transparent is plain HTTP: a CONNECT goes to a proxy');
   if (target.address === undefined) {
