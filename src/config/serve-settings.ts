@@ -191,7 +191,7 @@ export const SERVE_SETTINGS = {
     value: 'HOST:PORT',
     parse: listOf('IPv4[:PORT], [IPv6][:PORT]', upstreamAddress),
     default: '',
-    unset: "the system's (/etc/resolv.conf)",
+    unset: '/etc/resolv.conf',
     repeatable: true,
     group: 'dns',
     help: "upstream resolver of the DNS resolver, and of decisions' lookups",
