@@ -263,7 +263,7 @@ function checkAgent(agent: EgressAgent, world: ResourceWorld, ctx: ValidationCon
   ctx.warn(
     ['spec', 'firewallPolicy'],
     'POLICY_UNKNOWN_FIREWALL_POLICY',
-    `EgressFirewallPolicy ${agent.meta.namespace}/${policy} is not defined; until it is, the workspace default policy applies to this agent (seed 002)`,
+    `EgressFirewallPolicy ${agent.meta.namespace}/${policy} is not defined; until it is, the workspace default policy applies to this agent`,
     didYouMean(policy, others) ??
       (others.length > 0
         ? `use one of: ${others.join(', ')}`

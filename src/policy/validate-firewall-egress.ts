@@ -53,7 +53,7 @@ export function validateEgressLists(
       [...path, 'egress'],
       'POLICY_MISSING_FIELD',
       'the rule has no egress lists: the list must declare at least one allow or deny entry',
-      'add `egress: {deny: ["169.254.169.254"], allow: []}` (or the seed form `egress_json`)',
+      'add `egress: {deny: ["169.254.169.254"], allow: []}` (or the same as an `egress_json` string)',
     );
     return undefined;
   }

@@ -97,20 +97,20 @@ function aliased<T>(
   fields: Fields,
   path: DocPath,
   ours: string,
-  seeds: string,
+  alias: string,
   read: (key: string) => T | undefined,
 ): T | undefined {
   const given = (key: string): boolean => fields[key] !== undefined && fields[key] !== null;
-  if (given(ours) && given(seeds)) {
+  if (given(ours) && given(alias)) {
     ctx.error(
-      [...path, seeds],
+      [...path, alias],
       'POLICY_INVALID_VALUE',
-      `\`${seeds}\` is another name for \`${ours}\`; give only one`,
-      `remove \`${seeds}\``,
+      `\`${alias}\` is another name for \`${ours}\`; give only one`,
+      `remove \`${alias}\``,
     );
     return undefined;
   }
-  return read(given(seeds) ? seeds : ours);
+  return read(given(alias) ? alias : ours);
 }
 
 function validateRule(

@@ -2,7 +2,7 @@
  * `MirrordPolicy` and `MirrordClusterPolicy`: outgoing-traffic allow and block rules for
  * the agents a policy targets, by label `selector` and `targetPath` glob.
  *
- * Seed manifests load unchanged: the other features of mirrord's policy CRD (`block` of session
+ * mirrord's own manifests load unchanged: the other features of mirrord's policy CRD (`block` of session
  * features, `env`, `fs`, incoming-traffic filters, profiles) govern a mirrord session, not egress,
  * so they are accepted with a warning that says Portcullis ignores them. Anything else unknown is an
  * error. The later docs' `outgoingTraffic` form (with `default: block`, contradicting the original
@@ -79,7 +79,7 @@ function validateMirrord(
     ctx.error(
       [...path, 'outgoingTraffic'],
       'POLICY_UNKNOWN_FIELD',
-      '`outgoingTraffic` (with its `default` posture) is not supported; Portcullis reads the seed form, `network.outgoing`, where a policy without rules permits',
+      '`outgoingTraffic` (with its `default` posture) is not supported; Portcullis reads the `network.outgoing` form, where a policy without rules permits',
       'move the `allow` and `block` lists under `network: {outgoing: {…}}`',
     );
   }
@@ -93,7 +93,7 @@ function validateMirrord(
     ctx.warn(
       [...path, 'network'],
       'POLICY_PERMITS_EVERYTHING',
-      'this policy has no `network.outgoing` rules, so it permits every connection of the agents it selects (seed 000: "empty policies remain permissive")',
+      'this policy has no `network.outgoing` rules, so it permits every connection of the agents it selects (as in mirrord, an empty policy remains permissive)',
       'add `network.outgoing.allow` or `network.outgoing.block` rules',
     );
   }
