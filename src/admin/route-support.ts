@@ -4,14 +4,14 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { parseHostPattern } from '../policy/hostname';
+import { HOST_PATTERN, namespacePath, resourceName } from '../policy/kinds/common-nodes';
+import { schemaOf } from '../policy/kinds/json-schema';
 import { originOf } from '../policy/origin';
 import type { ResourceMeta } from '../policy/types';
-import { NATIVE_API_VERSION } from '../policy/types';
 import type { HostPattern } from '../policy/values';
 import type { AdminPolicy } from '../sources/admin-policy';
 import type { SnapshotStore } from '../sources/snapshot-store';
 import type { EventRecord } from '../store/event-store';
-import type { ResourceDocument } from '../store/resource-store';
 import { PortcullisError } from '../errors/portcullis-error';
 import type { Principal } from './auth';
 import type { Role } from '../store/token-store';
@@ -44,17 +44,6 @@ export function policyEvent(
   data: Readonly<Record<string, unknown>>,
 ): EventRecord {
   return { type, timeMs: now.getTime(), data: { actor: actorOf(request), ...data } };
-}
-
-export function nativeDocument(
-  kind: string,
-  name: string,
-  spec: Readonly<Record<string, unknown>>,
-  annotations?: Readonly<Record<string, string>>,
-): ResourceDocument {
-  const metadata =
-    annotations === undefined || Object.keys(annotations).length === 0 ? { name } : { name, annotations };
-  return { apiVersion: NATIVE_API_VERSION, kind, metadata, spec };
 }
 
 /** Where a loaded resource was defined, for API views: the store, or a file the API cannot edit. */
@@ -91,22 +80,14 @@ export function notFound(what: string): PortcullisError {
   return new PortcullisError('not_found', `${what} does not exist`);
 }
 
-/** Shared JSON-schema pieces. */
+/**
+ * JSON-schema pieces of queries and path parameters, from the kind descriptions (src/policy/kinds),
+ * as request bodies are (`bodySchema`).
+ */
 export const SCHEMA = {
-  domain: { type: 'string', minLength: 1, maxLength: 260 },
-  reason: { type: 'string', maxLength: 1024 },
-  description: { type: 'string', maxLength: 1024 },
-  domains: { type: 'array', maxItems: 10_000, items: { type: 'string', minLength: 1, maxLength: 260 } },
-  namespacePath: {
-    type: 'string',
-    maxLength: 1100,
-    pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?){0,15}$',
-  },
-  resourceName: {
-    type: 'string',
-    maxLength: 253,
-    pattern: '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$',
-  },
+  domain: schemaOf(HOST_PATTERN, 'api'),
+  namespacePath: schemaOf(namespacePath('An EgressNamespace path: DNS labels joined by `/`'), 'api'),
+  resourceName: schemaOf(resourceName('A resource name (DNS-1123 subdomain)', 'baseline'), 'api'),
   error: {
     type: 'object',
     required: ['error', 'message'],

@@ -11,6 +11,7 @@
  * the next one starts, that is the state the candidate was built from.
  */
 import type { RawDocument } from '../policy/documents';
+import { documentIdentity } from '../policy/kind-documents';
 import type { Issue, Resource } from '../policy/types';
 import type { EventRecord } from '../store/event-store';
 import type { ResourceDocument, ResourceStore } from '../store/resource-store';
@@ -133,9 +134,6 @@ export function createAdminPolicy(deps: {
 
 /** `kind\0namespace\0name` of a raw document, or '' when it does not say. */
 function rawKey(value: unknown): string {
-  if (typeof value !== 'object' || value === null) return '';
-  const v = value as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
-  if (typeof v.kind !== 'string' || typeof v.metadata?.name !== 'string') return '';
-  const ns = typeof v.metadata.namespace === 'string' ? v.metadata.namespace : 'default';
-  return `${v.kind}\0${ns}\0${v.metadata.name}`;
+  const id = documentIdentity(value);
+  return id === undefined ? '' : `${id.kind}\0${id.namespace}\0${id.name}`;
 }

@@ -7,30 +7,25 @@
  * that is already listed replaces its entry (new reason, new require_auth).
  */
 import type { FastifyInstance } from 'fastify';
+import {
+  DOMAIN_LIST_KIND as KIND,
+  domainListDocument,
+  domainListSpecOf,
+  type DomainEntrySpec,
+} from '../../policy/kind-documents';
+import { ALLOW_ENTRY, BLOCK_ENTRY } from '../../policy/kinds/domain-list';
+import { bodySchema } from '../../policy/kinds/json-schema';
 import type { EgressDomainList, Resource } from '../../policy/types';
 import { documentKey, type DocumentDraft } from '../../sources/admin-policy';
 import type { ResourceDocument } from '../../store/resource-store';
 import { PortcullisError } from '../../errors/portcullis-error';
-import {
-  SCHEMA,
-  definedInFile,
-  nativeDocument,
-  parseDomain,
-  policyEvent,
-  sourceOf,
-  type RouteDeps,
-} from '../route-support';
+import { SCHEMA, definedInFile, parseDomain, policyEvent, sourceOf, type RouteDeps } from '../route-support';
 
 export const GLOBAL_LIST_NAME = 'admin-global-egress';
-const KIND = 'EgressDomainList';
 const KEY = documentKey(KIND, GLOBAL_LIST_NAME);
 
 type List = 'allow' | 'block';
-interface Entry {
-  readonly domain: string;
-  readonly reason: string;
-  readonly requireAuth?: boolean;
-}
+type Entry = DomainEntrySpec;
 interface Lists {
   readonly allow: readonly Entry[];
   readonly block: readonly Entry[];
@@ -39,19 +34,18 @@ interface Lists {
 const EVENT: Record<List, string> = { allow: 'policy_allow', block: 'policy_block' };
 
 function listsOf(doc: ResourceDocument | undefined): Lists {
-  const spec = doc?.spec as { allow?: Entry[]; block?: Entry[] } | undefined;
-  return { allow: spec?.allow ?? [], block: spec?.block ?? [] };
+  return doc === undefined ? { allow: [], block: [] } : domainListSpecOf(doc.spec);
 }
 
 function putLists(draft: DocumentDraft, lists: Lists): void {
   if (lists.allow.length === 0 && lists.block.length === 0) draft.delete(KEY);
-  else draft.set(KEY, nativeDocument(KIND, GLOBAL_LIST_NAME, { allow: lists.allow, block: lists.block }));
+  else draft.set(KEY, domainListDocument(GLOBAL_LIST_NAME, lists));
 }
 
 function entryView(e: Entry, list: List): Record<string, unknown> {
   return list === 'allow'
-    ? { domain: e.domain, reason: e.reason, require_auth: e.requireAuth ?? false }
-    : { domain: e.domain, reason: e.reason };
+    ? { domain: e.domain, reason: e.reason ?? '', require_auth: e.requireAuth ?? false }
+    : { domain: e.domain, reason: e.reason ?? '' };
 }
 
 /** Both tables as loaded: every EgressDomainList, files and store. */
@@ -68,16 +62,11 @@ export function egressTables(resources: readonly Resource[]): Record<string, unk
   return { allowed: rows('allow'), blocked: rows('block') };
 }
 
-const body = (list: List) => ({
-  type: 'object',
-  required: ['domain'],
-  additionalProperties: false,
-  properties: {
-    domain: SCHEMA.domain,
-    reason: SCHEMA.reason,
-    ...(list === 'allow' ? { require_auth: { type: 'boolean' } } : {}),
-  },
-});
+/** An entry of the list (kinds/domain-list.ts), under the REST API's names. */
+const body = (list: List) =>
+  list === 'allow'
+    ? bodySchema(ALLOW_ENTRY, { domain: 'domain', reason: 'reason', require_auth: 'require_auth' })
+    : bodySchema(BLOCK_ENTRY, { domain: 'domain', reason: 'reason' });
 
 const domainQuery = {
   type: 'object',

@@ -7,23 +7,19 @@
  * only ever given as digests (`portcullis hash-key` prints one).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AGENT_KIND, agentDocument, agentSpecOf } from '../../policy/kind-documents';
+import { AGENT_SPEC, KEY_ENTRY } from '../../policy/kinds/agent';
+import { resourceName } from '../../policy/kinds/common-nodes';
+import { bodySchema, schemaOf } from '../../policy/kinds/json-schema';
 import type { EgressAgent, Resource } from '../../policy/types';
 import { documentKey, type DocumentDraft } from '../../sources/admin-policy';
 import type { ResourceDocument } from '../../store/resource-store';
 import { PortcullisError } from '../../errors/portcullis-error';
-import {
-  SCHEMA,
-  definedInFile,
-  nativeDocument,
-  notFound,
-  policyEvent,
-  sourceOf,
-  type RouteDeps,
-} from '../route-support';
+import { definedInFile, notFound, policyEvent, sourceOf, type RouteDeps } from '../route-support';
 import { FIREWALL_KIND, firewallKey, policiesOf, policyDocument, specOf } from './firewall-model';
 
-const AGENT_KIND = 'EgressAgent';
-const SHA256 = { type: 'string', pattern: '^[0-9a-fA-F]{64}$' };
+const SHA256 = schemaOf(KEY_ENTRY.properties.sha256, 'api');
+const POLICY_NAME = resourceName('The firewall policy; `null` for none', 'baseline');
 
 interface KeyInput {
   readonly firewall_policy_id: string;
@@ -32,33 +28,28 @@ interface KeyInput {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-const keyBody = {
-  type: 'object',
-  required: ['firewall_policy_id'],
-  additionalProperties: false,
-  properties: {
-    firewall_policy_id: SCHEMA.resourceName,
-    agent: SCHEMA.resourceName,
-    namespace: { anyOf: [SCHEMA.namespacePath, { type: 'string', maxLength: 0 }] },
-    labels: {
-      type: 'object',
-      maxProperties: 64,
-      additionalProperties: { type: 'string', maxLength: 63 },
-    },
+/** The agent the key is stored as (kinds/agent.ts), under the REST API's names, and its name. */
+const keyBody = bodySchema(
+  AGENT_SPEC,
+  {
+    firewall_policy_id: 'firewallPolicy',
+    agent: resourceName('The EgressAgent to store; default key-<first 16 digest digits>', 'research-bot'),
+    namespace: 'namespace',
+    labels: 'labels',
   },
-};
+  { required: ['firewall_policy_id'] },
+);
 const keyParams = { type: 'object', required: ['sha256'], properties: { sha256: SHA256 } };
-const defaultBody = {
-  type: 'object',
-  required: ['firewall_policy_id'],
-  additionalProperties: false,
-  properties: { firewall_policy_id: { anyOf: [SCHEMA.resourceName, { type: 'null' }] } },
-};
+const defaultBody = bodySchema(
+  AGENT_SPEC,
+  { firewall_policy_id: POLICY_NAME },
+  { required: ['firewall_policy_id'], nullable: ['firewall_policy_id'] },
+);
 
 function storedKeyAgent(draft: DocumentDraft, sha256: string): [string, ResourceDocument] | undefined {
   for (const [key, doc] of draft) {
     if (doc.kind !== AGENT_KIND) continue;
-    const keys = (doc.spec as { recognise?: { keys?: { sha256: string }[] } }).recognise?.keys ?? [];
+    const keys = agentSpecOf(doc.spec).recognise?.keys ?? [];
     if (keys.some((k) => k.sha256 === sha256)) return [key, doc];
   }
   return undefined;
@@ -112,13 +103,13 @@ export function registerFirewallKeyRoutes(app: FastifyInstance, deps: RouteDeps)
         }
         const previous = storedKeyAgent(draft, sha256);
         if (previous !== undefined) draft.delete(previous[0]);
-        const spec = {
+        const document = agentDocument(name, {
           ...(input.namespace === undefined || input.namespace === '' ? {} : { namespace: input.namespace }),
           ...(input.labels === undefined ? {} : { labels: input.labels }),
           firewallPolicy: input.firewall_policy_id,
           recognise: { keys: [{ sha256 }] },
-        };
-        draft.set(documentKey(AGENT_KIND, name), nativeDocument(AGENT_KIND, name, spec));
+        });
+        draft.set(documentKey(AGENT_KIND, name), document);
         return {
           result: undefined,
           events: [

@@ -4,48 +4,45 @@
  * `EgressFirewallPolicy` document, whose rules are kept as written (`egress` lists or OrcaRouter's
  * `egress_json`).
  */
+import {
+  FIREWALL_POLICY_KIND,
+  firewallPolicyDocument,
+  firewallPolicySpecOf,
+  type FirewallPolicySpec,
+  type FirewallRuleSpec,
+} from '../../policy/kind-documents';
+import { FIREWALL_RULE } from '../../policy/kinds/firewall';
+import { bodySchema } from '../../policy/kinds/json-schema';
 import type { EgressFirewallPolicy, FirewallRule, Resource } from '../../policy/types';
 import { documentKey, type DocumentDraft } from '../../sources/admin-policy';
 import type { ResourceDocument } from '../../store/resource-store';
-import { SCHEMA, definedInFile, nativeDocument, notFound, sourceOf } from '../route-support';
+import { SCHEMA, definedInFile, notFound, sourceOf } from '../route-support';
 
-export const FIREWALL_KIND = 'EgressFirewallPolicy';
+export const FIREWALL_KIND = FIREWALL_POLICY_KIND;
 export const POLICIES_PATH = '/api/workspace/firewall/policies';
 
-export interface RuleInput {
-  readonly label: string;
-  readonly stage?: string;
-  readonly verdict: string;
-  readonly egress?: { readonly allow?: readonly string[]; readonly deny?: readonly string[] };
-  readonly egress_json?: string;
-}
+/** A rule as the API takes it: the spec's own shape (kinds/firewall.ts FIREWALL_RULE). */
+export type RuleInput = FirewallRuleSpec;
 
 export interface PolicyInput {
   readonly name?: string;
-  readonly default_verdict?: string;
+  readonly default_verdict?: FirewallRule['verdict'];
   readonly shadow_mode?: boolean;
   readonly enabled?: boolean;
   readonly workspace_default?: boolean;
   readonly rules?: readonly RuleInput[];
 }
 
-export interface PolicySpec {
-  readonly defaultVerdict?: string;
-  readonly shadow?: boolean;
-  readonly enabled?: boolean;
-  readonly workspaceDefault?: boolean;
-  readonly rules: readonly RuleInput[];
-}
+export type PolicySpec = FirewallPolicySpec;
 
 export const firewallKey = (name: string): string => documentKey(FIREWALL_KIND, name);
 
 export function specOf(doc: ResourceDocument): PolicySpec {
-  const spec = doc.spec as Partial<PolicySpec>;
-  return { ...spec, rules: spec.rules ?? [] };
+  return firewallPolicySpecOf(doc.spec);
 }
 
 export function policyDocument(name: string, spec: PolicySpec): ResourceDocument {
-  return nativeDocument(FIREWALL_KIND, name, spec as unknown as Record<string, unknown>);
+  return firewallPolicyDocument(name, spec);
 }
 
 export function specFrom(input: PolicyInput, base: PolicySpec): PolicySpec {
@@ -103,24 +100,15 @@ export function storedPolicy(
     : definedInFile(`firewall policy ${name}`, inFile.meta.source.file);
 }
 
-export const VERDICT = { type: 'string', enum: ['allow', 'deny', 'audit'] };
-const ENTRIES = { type: 'array', maxItems: 10_000, items: { type: 'string', minLength: 1, maxLength: 260 } };
-export const RULE_SCHEMA = {
-  type: 'object',
-  required: ['label', 'verdict'],
-  additionalProperties: false,
-  properties: {
-    label: { type: 'string', minLength: 1, maxLength: 200 },
-    stage: { type: 'string', maxLength: 32 },
-    verdict: VERDICT,
-    egress: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { allow: ENTRIES, deny: ENTRIES },
-    },
-    egress_json: { type: 'string', maxLength: 1_000_000 },
-  },
-};
+/** A rule's fields, under the same names in the API as in the spec. */
+export const RULE_FIELDS = {
+  label: 'label',
+  stage: 'stage',
+  verdict: 'verdict',
+  egress: 'egress',
+  egress_json: 'egress_json',
+} as const;
+export const RULE_SCHEMA = bodySchema(FIREWALL_RULE, RULE_FIELDS);
 
 export const nameParams = { type: 'object', required: ['name'], properties: { name: SCHEMA.resourceName } };
 

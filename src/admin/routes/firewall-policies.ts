@@ -8,13 +8,14 @@
  * entry" and every other rule problem answer `invalid_policy` with the issue's code and path.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { resourceName } from '../../policy/kinds/common-nodes';
+import { FIREWALL_SPEC } from '../../policy/kinds/firewall';
+import { bodySchema } from '../../policy/kinds/json-schema';
 import type { EgressAgent } from '../../policy/types';
 import { PortcullisError } from '../../errors/portcullis-error';
-import { SCHEMA, definedInFile, policyEvent, sourceOf, type RouteDeps } from '../route-support';
+import { definedInFile, policyEvent, sourceOf, type RouteDeps } from '../route-support';
 import {
   POLICIES_PATH,
-  RULE_SCHEMA,
-  VERDICT,
   firewallKey,
   nameParams,
   policiesOf,
@@ -27,24 +28,17 @@ import {
   type PolicyInput,
 } from './firewall-model';
 
+/** The policy's spec (kinds/firewall.ts) under the REST API's names, and its name. */
 const POLICY_FIELDS = {
-  default_verdict: VERDICT,
-  shadow_mode: { type: 'boolean' },
-  enabled: { type: 'boolean' },
-  workspace_default: { type: 'boolean' },
-  rules: { type: 'array', maxItems: 1000, items: RULE_SCHEMA },
-};
-const createBody = {
-  type: 'object',
-  required: ['name'],
-  additionalProperties: false,
-  properties: { name: SCHEMA.resourceName, ...POLICY_FIELDS },
-};
-const updateBody = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { name: SCHEMA.resourceName, ...POLICY_FIELDS },
-};
+  name: resourceName('The policy name', 'baseline'),
+  default_verdict: 'defaultVerdict',
+  shadow_mode: 'shadow',
+  enabled: 'enabled',
+  workspace_default: 'workspaceDefault',
+  rules: 'rules',
+} as const;
+const createBody = bodySchema(FIREWALL_SPEC, POLICY_FIELDS, { required: ['name'] });
+const updateBody = bodySchema(FIREWALL_SPEC, POLICY_FIELDS);
 export function registerFirewallPolicyRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const tags = ['firewall'];
   const view = (name: string) => viewPolicy(deps.policy.resources(), name);

@@ -4,9 +4,13 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PortcullisError } from '../../errors/portcullis-error';
+import { FIREWALL_RULE } from '../../policy/kinds/firewall';
+import { bodySchema, schemaOf } from '../../policy/kinds/json-schema';
+import { integer } from '../../policy/kinds/schema-node';
 import { SCHEMA, notFound, policyEvent, type RouteDeps } from '../route-support';
 import {
   POLICIES_PATH,
+  RULE_FIELDS,
   RULE_SCHEMA,
   firewallKey,
   nameParams,
@@ -20,8 +24,12 @@ import {
 const ruleParams = {
   type: 'object',
   required: ['name', 'label'],
-  properties: { name: SCHEMA.resourceName, label: { type: 'string', minLength: 1, maxLength: 200 } },
+  properties: { name: SCHEMA.resourceName, label: schemaOf(FIREWALL_RULE.properties.label, 'api') },
 };
+const addBody = bodySchema(FIREWALL_RULE, {
+  ...RULE_FIELDS,
+  position: integer('Where to insert the rule (0 is first); default last', { minimum: 0 }),
+});
 
 export function registerFirewallRuleRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const view = (name: string) => viewPolicy(deps.policy.resources(), name);
@@ -57,10 +65,7 @@ export function registerFirewallRuleRoutes(app: FastifyInstance, deps: RouteDeps
       schema: {
         tags,
         params: nameParams,
-        body: {
-          ...RULE_SCHEMA,
-          properties: { ...RULE_SCHEMA.properties, position: { type: 'integer', minimum: 0 } },
-        },
+        body: addBody,
       },
     },
     async (request, reply) => {

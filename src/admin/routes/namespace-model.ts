@@ -8,6 +8,12 @@
  * narrowed ancestor no longer allows.
  */
 import type { FastifyRequest } from 'fastify';
+import {
+  NAMESPACE_KIND,
+  namespaceDocument,
+  namespaceResourceName,
+  namespaceSpecOf,
+} from '../../policy/kind-documents';
 import { ancestorPaths, cascadeViolations, checkNarrowing } from '../../policy/namespace-tree';
 import { adminOrigin } from '../../policy/origin';
 import type { CascadeViolation } from '../../policy/namespace-tree';
@@ -16,16 +22,9 @@ import { CASCADE_FORCED_ANNOTATION } from '../../policy/validate-namespace';
 import { documentKey, type DocumentDraft, type EditResult } from '../../sources/admin-policy';
 import type { ResourceDocument } from '../../store/resource-store';
 import { PortcullisError } from '../../errors/portcullis-error';
-import {
-  definedInFile,
-  nativeDocument,
-  notFound,
-  parseDomains,
-  policyEvent,
-  sourceOf,
-} from '../route-support';
+import { definedInFile, notFound, parseDomains, policyEvent, sourceOf } from '../route-support';
 
-export const NAMESPACE_KIND = 'EgressNamespace';
+export { NAMESPACE_KIND, namespaceResourceName };
 const KIND = NAMESPACE_KIND;
 
 export interface NamespaceFields {
@@ -37,31 +36,29 @@ export interface NamespaceFields {
 
 export type NamespaceInput = Partial<NamespaceFields> & { readonly name?: string };
 
-/** `prod/payments/eu-west` → `prod.payments.eu-west`: segments are DNS labels, so this is one-to-one. */
-export function namespaceResourceName(path: string): string {
-  return path.replace(/\//g, '.');
-}
-
-function namespaceDocument(
+/** The stored document of the namespace at `path`, from the API's fields. */
+function storedNamespace(
   path: string,
   f: NamespaceFields,
   annotations?: Record<string, string>,
 ): ResourceDocument {
-  const spec = {
-    path,
-    description: f.description,
-    ...(f.allowed_domains === null ? {} : { allowedDomains: f.allowed_domains }),
-    blockedDomains: f.blocked_domains,
-  };
-  return nativeDocument(KIND, namespaceResourceName(path), spec, annotations);
+  return namespaceDocument(
+    {
+      path,
+      description: f.description,
+      allowedDomains: f.allowed_domains,
+      blockedDomains: f.blocked_domains,
+    },
+    annotations,
+  );
 }
 
 export function fieldsOf(doc: ResourceDocument): NamespaceFields {
-  const spec = doc.spec as { description?: string; allowedDomains?: string[]; blockedDomains?: string[] };
+  const spec = namespaceSpecOf(doc.spec);
   return {
-    description: spec.description ?? '',
-    allowed_domains: spec.allowedDomains ?? null,
-    blocked_domains: spec.blockedDomains ?? [],
+    description: spec.description,
+    allowed_domains: spec.allowedDomains,
+    blocked_domains: spec.blockedDomains,
   };
 }
 
@@ -155,10 +152,10 @@ export function upsert(
       throw definedInFile(`descendant namespace ${w.child}`, file);
     }
     const annotations = { [CASCADE_FORCED_ANNOTATION]: w.uncovered_domains.join(',') };
-    draft.set(childKey, namespaceDocument(w.child, fieldsOf(child), annotations));
+    draft.set(childKey, storedNamespace(w.child, fieldsOf(child), annotations));
   }
   // A normal update clears this namespace's own forced mark: it has been checked again just now.
-  draft.set(key, namespaceDocument(path, normalised));
+  draft.set(key, storedNamespace(path, normalised));
 
   const data = { namespace: path, ...normalised };
   const event =

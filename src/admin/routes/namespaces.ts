@@ -10,6 +10,8 @@
  * checks are the loader's own (`namespace-tree.ts`), so the API and the loader always agree.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { bodySchema } from '../../policy/kinds/json-schema';
+import { NAMESPACE_SPEC } from '../../policy/kinds/namespace';
 import type { EgressAgent } from '../../policy/types';
 import { documentKey } from '../../sources/admin-policy';
 import { PortcullisError } from '../../errors/portcullis-error';
@@ -27,22 +29,15 @@ import {
   type Upserted,
 } from './namespace-model';
 
-const fieldSchemas = {
-  description: SCHEMA.description,
-  allowed_domains: { anyOf: [SCHEMA.domains, { type: 'null' }] },
-  blocked_domains: SCHEMA.domains,
-};
-const createBody = {
-  type: 'object',
-  required: ['name'],
-  additionalProperties: false,
-  properties: { name: SCHEMA.namespacePath, ...fieldSchemas },
-};
-const updateBody = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { name: SCHEMA.namespacePath, ...fieldSchemas },
-};
+/** The namespace's spec (kinds/namespace.ts) under the REST API's names; `null` lists: no restriction. */
+const FIELDS = {
+  name: 'path',
+  description: 'description',
+  allowed_domains: 'allowedDomains',
+  blocked_domains: 'blockedDomains',
+} as const;
+const createBody = bodySchema(NAMESPACE_SPEC, FIELDS, { required: ['name'], nullable: ['allowed_domains'] });
+const updateBody = bodySchema(NAMESPACE_SPEC, FIELDS, { nullable: ['allowed_domains'] });
 const forceQuery = {
   type: 'object',
   additionalProperties: false,
