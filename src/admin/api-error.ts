@@ -8,17 +8,11 @@
  */
 import type { ErrorCode } from '../errors/error-codes';
 import { PortcullisError } from '../errors/portcullis-error';
+import { schemaError, type AjvIssue } from './schema-problems';
 
 /** The JSON body of an error answer: `{error, message, ...details}`. */
 export function errorBody(err: PortcullisError): Record<string, unknown> {
   return { error: err.code, message: err.message, ...err.details };
-}
-
-interface AjvIssue {
-  readonly keyword: string;
-  readonly instancePath: string;
-  readonly message?: string;
-  readonly params: Record<string, unknown>;
 }
 
 interface FastifyFailure {
@@ -42,7 +36,7 @@ export function toApiError(err: unknown): PortcullisError {
   if (err instanceof PortcullisError) return err;
   const failure = err as FastifyFailure;
   if (failure.validation !== undefined && failure.validation.length > 0) {
-    return fromValidation(failure.validation[0]!, failure.validationContext ?? 'body');
+    return schemaError(failure.validation, failure.validationContext ?? 'body');
   }
   const mapped = failure.code === undefined ? undefined : FASTIFY_CODES[failure.code];
   if (mapped !== undefined) {
@@ -57,38 +51,4 @@ export function toApiError(err: unknown): PortcullisError {
     return new PortcullisError('invalid_value', failure.message);
   }
   return new PortcullisError('internal_error', 'internal error; see the server log');
-}
-
-/** `body.allowed_domains[2]` style, from ajv's `/allowed_domains/2`. */
-function fieldPath(context: string, instancePath: string, extra?: string): string {
-  const parts = instancePath.split('/').slice(1);
-  if (extra !== undefined) parts.push(extra);
-  let text = context === 'querystring' ? 'query' : context;
-  for (const p of parts) text += /^\d+$/.test(p) ? `[${p}]` : `.${p.replace(/~1/g, '/').replace(/~0/g, '~')}`;
-  return text;
-}
-
-function fromValidation(issue: AjvIssue, context: string): PortcullisError {
-  const p = issue.params;
-  switch (issue.keyword) {
-    case 'additionalProperties': {
-      const field = fieldPath(context, issue.instancePath, String(p['additionalProperty']));
-      return new PortcullisError('unknown_field', `unknown field ${field}`, { field });
-    }
-    case 'required': {
-      const field = fieldPath(context, issue.instancePath, String(p['missingProperty']));
-      return new PortcullisError('missing_field', `${field} is required`, { field });
-    }
-    case 'type': {
-      const field = fieldPath(context, issue.instancePath);
-      return new PortcullisError('wrong_type', `${field} must be ${String(p['type'])}`, {
-        field,
-        expected: p['type'],
-      });
-    }
-    default: {
-      const field = fieldPath(context, issue.instancePath);
-      return new PortcullisError('invalid_value', `${field} ${issue.message ?? 'is not valid'}`, { field });
-    }
-  }
 }

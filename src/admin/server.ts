@@ -66,7 +66,8 @@ export function createAdminServer(deps: AdminDeps): AdminServer {
     logger: false,
     bodyLimit: BODY_LIMIT,
     ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
+      // allErrors: a body with several mistakes gets every one back (schema-problems.ts).
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true },
     },
   });
   const api = deps.api;

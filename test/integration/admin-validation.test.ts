@@ -155,6 +155,29 @@ describe('invalid bodies and queries', () => {
     expect(namespaces.body).toEqual({ namespaces: [] });
   });
 
+  it('reports every problem of a body, each with its field, and stores nothing', async () => {
+    const res = await h.call('POST', '/api/workspace/firewall/policies', {
+      body: {
+        name: 'three-problems',
+        shadow_mode: 'yes',
+        rules: [{ label: 'metadata', verdict: 'block', egress: { deny: ['169.254.169.254'] } }],
+        colour: 'red',
+      },
+    });
+    expect([res.status, res.body['error'], res.body['field']]).toEqual([400, 'unknown_field', 'body.colour']);
+    expect(res.body['issues']).toEqual([
+      { code: 'unknown_field', field: 'body.colour', message: 'unknown field body.colour' },
+      { code: 'wrong_type', field: 'body.shadow_mode', message: 'body.shadow_mode must be boolean' },
+      {
+        code: 'invalid_value',
+        field: 'body.rules[0].verdict',
+        message: expect.stringContaining('must be equal to one of the allowed values') as unknown,
+      },
+    ]);
+    const stored = await h.call('GET', '/api/workspace/firewall/policies/three-problems');
+    expect(stored.status).toBe(404);
+  });
+
   it('refuses a firewall rule whose lists are empty (validation on save)', async () => {
     const res = await h.call('POST', '/api/workspace/firewall/policies', {
       body: {
