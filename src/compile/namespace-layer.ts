@@ -92,6 +92,11 @@ export interface NamespaceLayer {
   readonly hasGlobalLists: boolean;
   /** The first `EgressDomainList`, named by root-default decisions. */
   readonly firstList?: LayerRef;
+  /**
+   * Every namespace's `allowedDomains` in one index, to the namespace's path: which namespaces
+   * allow a host, in one lookup, for a deny's near misses (engine/near-miss.ts).
+   */
+  readonly allowedAnywhere: HostIndex<string>;
 }
 
 const refOf = (r: Resource): LayerRef =>
@@ -113,6 +118,9 @@ export function compileNamespaceLayer(resources: readonly Resource[]): Namespace
     list.allow.forEach((entry, i) => allow.add(entry.pattern, globalEntry(ref, `spec.allow[${i}]`, entry)));
     list.block.forEach((entry, i) => block.add(entry.pattern, globalEntry(ref, `spec.block[${i}]`, entry)));
   }
+  const anywhere = createHostIndex<string>();
+  for (const [path, ns] of namespaces)
+    for (const p of ns.resource.allowedDomains ?? []) anywhere.add(p, path);
   const chains = new Map<string, NamespaceChain>();
   for (const path of namespaces.keys()) chains.set(path, walk(namespaces, path));
   chains.set('', walk(namespaces, ''));
@@ -125,6 +133,7 @@ export function compileNamespaceLayer(resources: readonly Resource[]): Namespace
     hasNamespaces: namespaces.size > 0,
     rootDefined: globalAllow.size > 0,
     hasGlobalLists: lists.length > 0,
+    allowedAnywhere: anywhere.build(),
   };
   return Object.freeze(lists.length > 0 ? extend(layer, { firstList: refOf(lists[0]) }) : layer);
 }

@@ -16,10 +16,9 @@ import type { CompiledMatch } from '../compile/route-table';
 import { cidrContainsIp } from '../policy/cidr';
 import type { Agent, Decision, Destination, EgressRequest } from './types';
 
-/** At most this many lines, and this many route candidates and namespaces read to find them. */
+/** At most this many lines, and this many route candidates read to find them. */
 const MAX_MISSES = 3;
 const MAX_CANDIDATES = 32;
-const MAX_NAMESPACES = 10_000;
 
 const NONE: readonly string[] = Object.freeze([]);
 
@@ -46,14 +45,18 @@ function routeMisses(
   agent: Agent,
   dest: Destination,
 ): readonly string[] {
-  const candidates = new Set<CompiledMatch>();
+  // Allocated only once something comes near: most denies find no candidate at all.
+  let candidates: Set<CompiledMatch> | undefined;
   const add = (m: CompiledMatch): boolean => {
-    if (!m.deny) candidates.add(m);
-    return candidates.size >= MAX_CANDIDATES;
+    if (!m.deny) (candidates ??= new Set()).add(m);
+    return candidates !== undefined && candidates.size >= MAX_CANDIDATES;
   };
-  for (const name of [...dest.names, ...(dest.claims ?? [])]) gateway.allow.byHost.forEach(name, add);
+  for (const name of dest.names) gateway.allow.byHost.forEach(name, add);
+  for (const name of dest.claims ?? NONE) gateway.allow.byHost.forEach(name, add);
   if (dest.ip !== undefined) gateway.allow.byCidr.forEach(dest.ip, ({ match }) => add(match));
-  for (const m of gateway.allow.anyDestination) if (add(m)) break;
+  const any = gateway.allow.anyDestination;
+  for (let i = 0; i < any.length && i < MAX_CANDIDATES; i++) if (add(any[i]!)) break;
+  if (candidates === undefined) return NONE;
 
   const ranked: { misses: string[]; match: CompiledMatch }[] = [];
   for (const m of candidates) {
@@ -102,17 +105,15 @@ function labelsText(labels: Readonly<Record<string, string>>): string {
   return pairs.length === 0 ? 'none' : pairs.join(',');
 }
 
+/** Namespaces other than the agent's that allow the host: one lookup in the compiled index. */
 function namespaceMisses(snapshot: Snapshot, agent: Agent, dest: Destination): readonly string[] {
   const host = dest.host;
   if (host === undefined) return NONE;
-  const out: string[] = [];
-  let read = 0;
-  for (const [path, ns] of snapshot.namespaces.namespaces) {
-    if (++read > MAX_NAMESPACES || out.length >= MAX_MISSES) break;
-    if (path === agent.namespace || ns.allowed === undefined) continue;
-    if (ns.allowed.first(host) !== undefined) {
-      out.push(`namespace ${path === '' ? '(root)' : path} allows ${host} for its agents`);
-    }
-  }
-  return out;
+  let out: string[] | undefined;
+  snapshot.namespaces.allowedAnywhere.forEach(host, (path) => {
+    if (path === agent.namespace) return false;
+    (out ??= []).push(`namespace ${path} allows ${host} for its agents`);
+    return out.length >= MAX_MISSES;
+  });
+  return out ?? NONE;
 }
