@@ -49,6 +49,9 @@ export interface Decider {
 }
 
 const NOT_RESOLVED = 'no resolver is configured';
+const NOT_LOOKED_UP = 'not looked up';
+/** The denies a successful lookup could lift: an unproven name, a policy that needs the addresses. */
+const LOOKUP_DEPENDENT: ReadonlySet<string> = new Set(['name_unverified', 'resolution_failed']);
 
 export function createDecider(deps: DeciderDeps): Decider {
   const newId = deps.newId ?? randomUUID;
@@ -70,6 +73,12 @@ export function createDecider(deps: DeciderDeps): Decider {
       }
       const cached = deps.resolver.peek?.(host);
       if (cached !== undefined) return decide(snapshot, request, agent, { id, bindings, lookup: cached });
+      // Look a name up only when the answer can matter: decided as if the lookup had failed, a deny
+      // that does not rest on it stands. So a claimed name no rule would allow (an SNI made up to
+      // carry data out through Portcullis's resolver) is never looked up.
+      const unresolved = { host, addresses: [], failure: NOT_LOOKED_UP };
+      const without = decide(snapshot, request, agent, { id, bindings, lookup: unresolved });
+      if (without.verdict === 'deny' && !LOOKUP_DEPENDENT.has(without.reasonCode)) return without;
       return deps.resolver
         .resolve(host)
         .then((lookup) => decide(snapshot, request, agent, { id, bindings, lookup }));
