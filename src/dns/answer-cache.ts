@@ -194,6 +194,7 @@ function relayCopy(
       if (r.type !== TYPE_OPT && ttlSeconds(r.ttl) > cap) copy.writeUInt32BE(cap, r.nameEnd + 4);
     }
   }
+  // Framed again so the records' TTLs are the capped ones: bindings are made from them.
   return { message: copy, frame: frameMessage(copy)! };
 }
 
