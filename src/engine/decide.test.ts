@@ -654,3 +654,31 @@ spec:
     expect(d.verdict).toBe('deny');
   });
 });
+
+describe('decide() on a decrypted request (TLS terminated)', () => {
+  const snapshot = snapshotFromYaml(POLICY);
+  const decrypted = (host: string, sni: string): EgressRequest => ({
+    surface: 'ext_proc',
+    source: { address: '10.1.2.3', port: 40000 },
+    destination: { authority: host, authoritySource: 'host-header', scheme: 'https', sni, protocol: 'tcp' },
+    l7: { method: 'GET', path: '/v1/models', scheme: 'https' },
+    context: {},
+  });
+
+  it('allows a Host that is the connection SNI', () => {
+    const d = decide(snapshot, decrypted('api.anthropic.com', 'api.anthropic.com'), ANONYMOUS_AGENT, {
+      id: 'n',
+    });
+    expect(d).toMatchObject({ verdict: 'allow', reasonCode: 'route_allowed' });
+  });
+
+  it('denies a Host fronted behind another SNI, even when both names are allowed', () => {
+    const d = decide(snapshot, decrypted('foo.azure.openai.com', 'api.anthropic.com'), ANONYMOUS_AGENT, {
+      id: 'n',
+    });
+    expect(d).toMatchObject({ verdict: 'deny', reasonCode: 'host_sni_mismatch', layer: 'sanity' });
+    expect(d.reason).toContain('foo.azure.openai.com');
+    expect(d.reason).toContain('api.anthropic.com');
+    expect(d.response.status).toBe(403);
+  });
+});

@@ -70,6 +70,11 @@ export function decide(
   if (!canonical.ok) {
     return denied(base, 'sanity', 'invalid_destination', canonical.message, [], []);
   }
+  if (canonical.hostSniMismatch !== undefined) {
+    const { host, sni } = canonical.hostSniMismatch;
+    const reason = `the request's Host ${host} is not the TLS server name ${sni} its connection was opened for (domain fronting)`;
+    return denied(base, 'sanity', 'host_sni_mismatch', reason, [], [], canonical.destination);
+  }
   const mode = nameProofFor(snapshot, request);
   const evidence = weighEvidence(canonical.destination, context.bindings, mode, context.lookup);
   const notes =

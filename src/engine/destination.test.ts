@@ -517,3 +517,55 @@ describe('canonicalizeDestination: the one-pass reading of common authorities', 
     });
   });
 });
+
+describe('canonicalizeDestination: a decrypted Host against the connection SNI', () => {
+  const decrypted = (authority: string, sni: string | undefined): Raw =>
+    sni === undefined
+      ? { authority, authoritySource: 'host-header', scheme: 'https' }
+      : { authority, authoritySource: 'host-header', scheme: 'https', sni };
+
+  it.each<[string, Raw, { host: string; sni: string } | undefined]>([
+    ['same name', decrypted('api.example.com', 'api.example.com'), undefined],
+    ['same name, different case and port', decrypted('API.example.com:443', 'api.Example.com'), undefined],
+    ['SNI with a trailing dot', decrypted('api.example.com', 'api.example.com.'), undefined],
+    ['no SNI (plaintext)', decrypted('api.example.com', undefined), undefined],
+    ['empty SNI', decrypted('api.example.com', ''), undefined],
+    [
+      'another name',
+      decrypted('evil.example.net', 'api.example.com'),
+      { host: 'evil.example.net', sni: 'api.example.com' },
+    ],
+    [
+      'a subdomain is another host',
+      decrypted('x.api.example.com', 'api.example.com'),
+      { host: 'x.api.example.com', sni: 'api.example.com' },
+    ],
+    [
+      'an IP Host under a named SNI',
+      decrypted('10.1.2.3', 'api.example.com'),
+      { host: '10.1.2.3', sni: 'api.example.com' },
+    ],
+    [
+      'an address as SNI',
+      decrypted('api.example.com', '10.1.2.3'),
+      { host: 'api.example.com', sni: '10.1.2.3' },
+    ],
+  ])('%s', (_name, raw, expected) => {
+    const result = run(raw);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.hostSniMismatch).toEqual(expected);
+    // The general parser agrees with the one-pass reading.
+    const full = canonicalizeDestinationFully({ protocol: 'tcp', ...raw });
+    expect(full.ok && full.hostSniMismatch).toEqual(expected ?? undefined);
+  });
+
+  it('does not compare a CONNECT target with an SNI (the SNI belongs to the tunnelled connection)', () => {
+    const result = run({
+      authority: 'api.example.com:443',
+      authoritySource: 'connect',
+      sni: 'other.example',
+    });
+    expect(result.ok && result.hostSniMismatch).toBeUndefined();
+  });
+});

@@ -21,6 +21,11 @@ export type CanonicalizeResult =
        * dialled to; the dialled port is the one judged (`port_mismatch`).
        */
       claimedPort?: number;
+      /**
+       * The decrypted Host names another host than the TLS SNI the client sent: the connection was
+       * set up for one name and the request asks for another (domain fronting).
+       */
+      hostSniMismatch?: { readonly host: string; readonly sni: string };
     }
   | { ok: false; message: string };
 
@@ -139,9 +144,33 @@ function completeDestination(
   }
   const embedded = ip !== undefined && ip.family === 6 ? embeddedIpv4(ip) : undefined;
   const dest = destination(host, evidence, ip, embedded, port, raw.protocol, sni);
+  const mismatch = hostSniMismatch(raw, authorityName, authorityIp, sni);
+  if (mismatch !== undefined) {
+    return claimedPort === undefined
+      ? { ok: true, destination: dest, hostSniMismatch: mismatch }
+      : { ok: true, destination: dest, claimedPort, hostSniMismatch: mismatch };
+  }
   return claimedPort === undefined
     ? { ok: true, destination: dest }
     : { ok: true, destination: dest, claimedPort };
+}
+
+/**
+ * Only where both names describe one TLS connection: a Host header read after TLS termination
+ * (ext_proc, or ext_authz on a TLS-terminating listener) and that connection's SNI. A CONNECT target
+ * is not compared: its SNI belongs to the tunnelled connection, which Portcullis does not see.
+ * An SNI that is not a valid name (an address, say) cannot match any Host.
+ */
+function hostSniMismatch(
+  raw: RawDestination,
+  authorityName: string | undefined,
+  authorityIp: IpAddress | undefined,
+  sni: string | undefined,
+): { host: string; sni: string } | undefined {
+  if (raw.authoritySource !== 'host-header' || raw.sni === undefined || raw.sni === '') return undefined;
+  if (authorityName === undefined && authorityIp === undefined) return undefined;
+  if (sni !== undefined && sni === authorityName) return undefined;
+  return { host: authorityName ?? authorityIp!.text, sni: sni ?? raw.sni };
 }
 
 /**

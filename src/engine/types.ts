@@ -94,6 +94,7 @@ export const REASON_CODES = [
   // deny
   'invalid_destination',
   'invalid_request',
+  'host_sni_mismatch',
   'ssrf_guard',
   'global_blocked',
   'deny_policy',

@@ -129,6 +129,33 @@ describe('toEgressRequest: accepted shapes', () => {
       },
     ],
     [
+      'a decrypted request on a TLS-terminating listener (include_tls_session) carries its SNI',
+      {
+        attributes: {
+          ...http({ method: 'GET', host: 'api.x.com', path: '/v1', scheme: 'https' }).attributes,
+          tls_session: { sni: 'api.x.com' },
+        },
+      },
+      {},
+      expect.objectContaining({
+        destination: {
+          protocol: 'tcp',
+          authority: 'api.x.com',
+          authoritySource: 'host-header',
+          scheme: 'https',
+          sni: 'api.x.com',
+        },
+      }),
+    ],
+    [
+      'a CONNECT ignores the session of the connection it arrived on',
+      { attributes: { ...connect.attributes, tls_session: { sni: 'proxy.internal' } } },
+      {},
+      expect.objectContaining({
+        destination: { protocol: 'tcp', authority: 'api.openai.com:443', authoritySource: 'connect' },
+      }),
+    ],
+    [
       'absolute-form path left intact (allow_absolute_url off upstream) goes to url',
       http({ method: 'GET', host: 'api.x.com', path: 'http://api.x.com/v1', scheme: 'http' }),
       {},

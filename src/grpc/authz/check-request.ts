@@ -66,6 +66,10 @@ function fromHttp(attributes: AttributeContext, meta: CheckCallMeta): CheckTrans
     destination.authoritySource = 'host-header';
     if (scheme !== undefined) destination.scheme = scheme;
     if (ABSOLUTE_FORM.test(path)) destination.url = path;
+    // Only a listener that terminates the agent's TLS sends a session here (`include_tls_session`):
+    // then the request was decrypted and its Host must be the name the connection was opened for.
+    const sni = present(attributes.tls_session?.sni);
+    if (sni !== undefined) destination.sni = sni;
     if (modeOf(attributes, meta) === 'transparent') {
       const socket = attributes.destination?.address?.socket_address;
       const original = present(socket?.address);
