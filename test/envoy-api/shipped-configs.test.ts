@@ -8,8 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { checkEnvoyConfig } from '../support/envoy-api';
-import { NEWER_FIELDS, NEWER_TYPES } from '../support/envoy-api-newer';
-import { newerFieldKey } from '../support/envoy-api-newer-types';
+import { NEWER_ENUM_VALUES, NEWER_FIELDS, NEWER_TYPES } from '../support/envoy-api-newer';
+import { newerEnumValueKey, newerFieldKey } from '../support/envoy-api-newer-types';
 import { envoyConfigForTest } from '../e2e/envoy-config-for-test';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -94,12 +94,16 @@ describe('the newer-than-snapshot list (test/support/envoy-api-newer.ts)', () =>
     const used = new Set<string>();
     for (const doc of allShippedDocuments())
       checkEnvoyConfig(doc, undefined, { onNewer: (key) => used.add(key) });
-    const listed = [...NEWER_FIELDS.map(newerFieldKey), ...NEWER_TYPES.map((entry) => entry.typeUrl)];
+    const listed = [
+      ...NEWER_FIELDS.map(newerFieldKey),
+      ...NEWER_TYPES.map((entry) => entry.typeUrl),
+      ...NEWER_ENUM_VALUES.map(newerEnumValueKey),
+    ];
     expect(listed.filter((key) => !used.has(key))).toEqual([]);
   });
 
   test('every entry names an Envoy release and where that was read', () => {
-    for (const entry of [...NEWER_FIELDS, ...NEWER_TYPES]) {
+    for (const entry of [...NEWER_FIELDS, ...NEWER_TYPES, ...NEWER_ENUM_VALUES]) {
       expect(entry.since).toMatch(/^1\.\d+\.\d+$/);
       expect(entry.source).not.toBe('');
     }

@@ -43,6 +43,20 @@ export interface NewerType {
   readonly source: string;
 }
 
+/** A value added to an enum the snapshot has (e.g. a new processing mode). */
+export interface NewerEnumValue {
+  /** Full name of the enum, e.g. `envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode`. */
+  readonly enum: string;
+  readonly value: string;
+  readonly number: number;
+  readonly since: string;
+  readonly source: string;
+}
+
+export function newerEnumValueKey(entry: Pick<NewerEnumValue, 'enum' | 'value'>): string {
+  return `${entry.enum}.${entry.value}`;
+}
+
 export function newerFieldKey(entry: Pick<NewerField, 'message' | 'field'>): string {
   return `${entry.message}.${entry.field}`;
 }

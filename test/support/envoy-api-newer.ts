@@ -6,9 +6,9 @@
  * the snapshot has in full). test/envoy-api/shipped-configs.test.ts fails when an entry is no
  * longer used by any shipped file, so the list cannot outlive its reasons.
  */
-import type { NewerField, NewerType } from './envoy-api-newer-types';
+import type { NewerEnumValue, NewerField, NewerType } from './envoy-api-newer-types';
 
-export type { NewerField, NewerType } from './envoy-api-newer-types';
+export type { NewerEnumValue, NewerField, NewerType } from './envoy-api-newer-types';
 
 const CHANGELOG_1_37_0 = 'envoyproxy/envoy changelogs/1.37.0.yaml, new_features';
 
@@ -76,3 +76,6 @@ export const NEWER_TYPES: readonly NewerType[] = [
     source: `${CHANGELOG_1_37_0} (the SNI mapper, envoy.tls.certificate_mappers.sni, ships with the on-demand selector)`,
   },
 ];
+
+/** Values added to enums the snapshot has (a name the snapshot lacks is otherwise refused). */
+export const NEWER_ENUM_VALUES: readonly NewerEnumValue[] = [];

@@ -22,9 +22,9 @@ import {
   scalarProblem,
   specialForm,
 } from './envoy-json-forms';
-import { NEWER_FIELDS, NEWER_TYPES } from './envoy-api-newer';
+import { NEWER_ENUM_VALUES, NEWER_FIELDS, NEWER_TYPES } from './envoy-api-newer';
 import type { NewerFieldSpec, NewerValue } from './envoy-api-newer-types';
-import { newerFieldKey } from './envoy-api-newer-types';
+import { newerEnumValueKey, newerFieldKey } from './envoy-api-newer-types';
 
 const DEPS = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
 
@@ -329,6 +329,13 @@ function checkEnum(
 ): void {
   if (nameOf(type) === 'google.protobuf.NullValue' && value === null) return;
   const enumName = nameOf(type);
+  const newer = NEWER_ENUM_VALUES.find(
+    (entry) => entry.enum === enumName && (entry.value === value || entry.number === value),
+  );
+  if (newer !== undefined) {
+    ctx.onNewer(newerEnumValueKey(newer));
+    return;
+  }
   let name: string | undefined;
   if (typeof value === 'string') {
     if (!(value in type.values)) {
