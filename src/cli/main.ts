@@ -8,6 +8,7 @@ import { validateCommand, VALIDATE_HELP } from './validate-command';
 import { serveCommand, SERVE_HELP } from './serve-command';
 import { importCommand, IMPORT_HELP } from './import-command';
 import { hashKeyCommand, HASH_KEY_HELP } from './hash-key-command';
+import { caCommand, CA_HELP } from './ca-command';
 import { asksForHelp, formatCommandHelp, type CommandHelp } from './command-help';
 import { PortcullisError } from '../errors/portcullis-error';
 import { exitCodeOf } from '../errors/error-codes';
@@ -22,6 +23,7 @@ const COMMANDS: Record<
   check: { help: CHECK_HELP, run: checkCommand },
   import: { help: IMPORT_HELP, run: importCommand },
   'hash-key': { help: HASH_KEY_HELP, run: (args, io) => hashKeyCommand(args, io) },
+  ca: { help: CA_HELP, run: caCommand },
 };
 
 function usage(): string {
