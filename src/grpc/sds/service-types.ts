@@ -40,6 +40,9 @@ export interface SecretDiscoveryOptions {
   clock?: SdsClock;
   /** Names one stream may hold at once (default 10,000); the next are refused. */
   maxNamesPerStream?: number;
-  /** Open StreamSecrets and DeltaSecrets streams (default 1,000); the next are ended at once. */
+  /**
+   * Open StreamSecrets and DeltaSecrets streams (default 10,000; Envoy opens one per name); the
+   * next are ended at once.
+   */
   maxStreams?: number;
 }

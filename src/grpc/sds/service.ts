@@ -41,7 +41,13 @@ export type {
 export type { SdsClock } from './sds-clock';
 
 export const DEFAULT_MAX_NAMES_PER_STREAM = 10_000;
-export const DEFAULT_MAX_STREAMS = 1_000;
+/**
+ * Envoy opens one SDS stream per secret name: each on-demand name is its own subscription, and
+ * every subscription that is not over ADS gets its own gRPC stream. So this also bounds how many
+ * names all Envoys together hold at once; Envoy's `max_secrets` and `cache_idle_timeout` on the
+ * selector should keep them below it.
+ */
+export const DEFAULT_MAX_STREAMS = 10_000;
 /**
  * Largest request accepted. A subscription of 10,000 names of 253 characters is about 2.6 MB; the
  * server's own limit is off (src/grpc/server.ts), so this definition enforces one.
@@ -101,7 +107,7 @@ export function createSecretDiscoveryService(options: SecretDiscoveryOptions): S
     if (enders.size >= maxStreams) {
       call.emit('error', {
         code: grpc.status.RESOURCE_EXHAUSTED,
-        details: `${maxStreams} SDS streams are open, the most this server allows; one Envoy needs one stream`,
+        details: `${maxStreams} SDS streams are open, the most this server allows (Envoy opens one per certificate name: lower max_secrets or set cache_idle_timeout on its on-demand selector)`,
       });
       return false;
     }
