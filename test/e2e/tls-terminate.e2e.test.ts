@@ -39,7 +39,10 @@ const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 /** Keep in step with compose/docker-compose.yml. */
 const ENVOY_IMAGE = 'envoyproxy/envoy:v1.40.0';
-/** Allowed on http-out (the CONNECT passes) and denied on https-out (the decrypted request). */
+/**
+ * The CONNECT to it passes (http-out), a certificate is issued for it (allowed on https-out, port
+ * 443), and the decrypted request, for the test's port, is denied by a deny policy.
+ */
 const DENIED_INSIDE = 'inside-denied.e2e.test';
 const DENY_MESSAGE = 'e2e: denied after decryption';
 const DENY_HEADER = 'x-portcullis-reason';
@@ -87,6 +90,16 @@ spec:
     - matches:
         - destinationHostnames: [${DENIED_INSIDE}]
           ports: [{ port: ${upstreamPort} }]
+---
+apiVersion: egress.portcullis.dev/v1alpha1
+kind: EgressL4Route
+metadata: { name: certificate-only }
+spec:
+  parentRefs: [{ name: agents, sectionName: https-out }]
+  rules:
+    - matches:
+        - destinationHostnames: [${DENIED_INSIDE}]
+          ports: [{ port: 443 }]
 ---
 apiVersion: egress.portcullis.dev/v1alpha1
 kind: EgressL4Route
